@@ -1,0 +1,568 @@
+//! Per-user and sum secret key rates for every convention, model and access
+//! scheme (SPEC §2–§4; paper eqs. (6), (14)–(27)).
+
+use crate::convention::{Access, Convention, Model, Settings};
+use crate::entropy::{
+    asymptotic_eigenvalues, heterodyne_conditional_eigenvalue, is_physical_eigenvalue, plob_bound, thermal_entropy,
+    trusted_conditional_eigenvalues, two_mode_eigenvalues,
+};
+use crate::error::{fmt_value, InputError};
+use serde::{Serialize, Serializer};
+use std::f64::consts::{E, LN_2};
+use std::fmt;
+
+/// What user k sees at the receiver once the access scheme has decided who
+/// interferes (SPEC §3, §4.1). All variances in SNU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UserChannel {
+    /// T_k in (0, 1).
+    pub transmittance: f64,
+    /// V_A,k ≥ 0 (SNU per quadrature); 0 means silent. Under `paper` this is V_a,k.
+    pub modulation_variance: f64,
+    /// ξ_k ≥ 0 (SNU, input-referred); the paper's W_k.
+    pub excess_noise: f64,
+    /// X_k = Σ T_i·ξ_i over the other active users (SNU; 0 under `paper` and `oma`).
+    pub other_excess_noise: f64,
+    /// V_I,k = Σ T_i·V_A,i over the interfering users (SNU), as it enters Z.
+    pub interference: f64,
+    /// Σ V_a,i over the same users without T_i: only used by `--literal-eq6` (SNU).
+    pub literal_interference: f64,
+}
+
+/// Key-rate figures of one user (bits per symbol of the user's own slot).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct UserRate {
+    /// Lower bound on Alice–Bob mutual information, I_k.
+    pub mutual_information: f64,
+    /// Eve's Holevo information χ_k (exact or large-modulation).
+    pub holevo: f64,
+    /// SKR_k = η·I_k − χ_k (unclipped).
+    pub secret_key_rate: f64,
+    /// PLOB bound −log2(1 − T_k).
+    pub plob_bound: f64,
+    /// Whether the exact state's symplectic eigenvalues are all ≥ 1 − 1e-9 (SPEC §2).
+    pub physical: bool,
+    /// Whether `secret_key_rate` exceeds `plob_bound`.
+    pub exceeds_plob: bool,
+    /// Whether V_A,k = 0.
+    pub silent: bool,
+    /// Asymptotic model only: whether λ̃2 and λ̃_het are ≥ 1 (else h = 0 was used).
+    pub approximation_valid: Option<bool>,
+    /// Smallest of the exact state's checked eigenvalues (diagnostic, not serialized).
+    #[serde(skip)]
+    pub min_eigenvalue: f64,
+}
+
+/// Noise at the receiver's input, Z_k (SNU), for the given convention (SPEC §4.1–§4.3).
+///
+/// - `standard`: Z = 1 − T + T·ξ + X + δ² + V_I;
+/// - `trusted`:  Z = 1 − T + T·ξ + X + V_I;
+/// - `paper`:    Z = (1 − T)·W + δ² + V_I (X ignored, W = ξ as given).
+#[inline]
+pub fn receiver_input_noise(settings: &Settings, t: f64, xi: f64, other_xi: f64, interference: f64) -> f64 {
+    let d2 = settings.receiver().detector_noise_snu();
+    match settings.convention() {
+        Convention::Standard => 1.0 - t + t * xi + other_xi + d2 + interference,
+        Convention::Trusted => 1.0 - t + t * xi + other_xi + interference,
+        Convention::Paper => (1.0 - t) * xi + d2 + interference,
+    }
+}
+
+/// EPR variance V (SNU) for a modulation variance: V_A + 1, or V_a itself under `paper`.
+#[inline]
+pub fn epr_variance(convention: Convention, modulation_variance: f64) -> f64 {
+    match convention {
+        Convention::Paper => modulation_variance,
+        _ => modulation_variance + 1.0,
+    }
+}
+
+/// Eve's Holevo information (bits) at EPR variance `v`, transmittance `t` and
+/// receiver-input noise `z` (SNU), with the physicality diagnostics.
+///
+/// Returns (χ, physical, min checked eigenvalue, approximation_valid).
+/// SPEC §4.1 (χ = h(λ1) + h(λ2) − h(λ_het)), §4.2 (trusted: − h(λ3) − h(λ4)),
+/// §4.4 (asymptotic: χ̃ = log2(e·λ̃1/2) + h(λ̃2) − h(λ̃_het)).
+#[inline]
+pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, bool, f64, Option<bool>) {
+    let (l1, l2) = two_mode_eigenvalues(v, t, z);
+    match settings.convention() {
+        Convention::Trusted => {
+            let (l3, l4) = trusted_conditional_eigenvalues(v, t, z, settings.receiver().chi_het_snu(), l1, l2);
+            let chi = thermal_entropy(l1) + thermal_entropy(l2) - thermal_entropy(l3) - thermal_entropy(l4);
+            let min = l2.min(l3).min(l4);
+            (chi, is_physical_eigenvalue(min), min, None)
+        }
+        _ => {
+            let lhet = heterodyne_conditional_eigenvalue(v, t, z);
+            let min = l2.min(lhet);
+            let physical = is_physical_eigenvalue(min);
+            match settings.model() {
+                Model::Exact => {
+                    let chi = thermal_entropy(l1) + thermal_entropy(l2) - thermal_entropy(lhet);
+                    (chi, physical, min, None)
+                }
+                Model::Asymptotic => {
+                    let (a1, a2, ahet) = asymptotic_eigenvalues(v, t, z);
+                    let chi = (E * a1 / 2.0).ln() / LN_2 + thermal_entropy(a2) - thermal_entropy(ahet);
+                    let valid = is_physical_eigenvalue(a2) && is_physical_eigenvalue(ahet);
+                    (chi, physical, min, Some(valid))
+                }
+            }
+        }
+    }
+}
+
+/// Mutual-information lower bound I_k (bits per symbol), SPEC §4.1–§4.3 (paper eq. (6) corrected).
+#[inline]
+pub fn mutual_information(settings: &Settings, ch: &UserChannel, z: f64) -> f64 {
+    let t = ch.transmittance;
+    let va = ch.modulation_variance;
+    let snr = match settings.convention() {
+        Convention::Standard => t * va / (1.0 + t + z),
+        Convention::Trusted => t * va / (t + z + settings.receiver().chi_het_snu()),
+        Convention::Paper => {
+            let vi = if settings.literal_eq6() { ch.literal_interference } else { ch.interference };
+            t * va / (vi + (1.0 - t) * ch.excess_noise + settings.receiver().detector_noise_snu())
+        }
+    };
+    snr.ln_1p() / LN_2
+}
+
+/// Key-rate figures of one user, SKR_k = η·I_k − χ_k (SPEC §4).
+///
+/// Inputs are not validated here (see [`evaluate`]); a silent user
+/// (V_A,k = 0) yields zeros, `physical` and `silent` true.
+#[inline]
+pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
+    let plob = plob_bound(ch.transmittance);
+    let approx_flag = (settings.model() == Model::Asymptotic).then_some(true);
+    if ch.modulation_variance == 0.0 {
+        return UserRate {
+            mutual_information: 0.0,
+            holevo: 0.0,
+            secret_key_rate: 0.0,
+            plob_bound: plob,
+            physical: true,
+            exceeds_plob: false,
+            silent: true,
+            approximation_valid: approx_flag,
+            min_eigenvalue: f64::INFINITY,
+        };
+    }
+    let z = receiver_input_noise(settings, ch.transmittance, ch.excess_noise, ch.other_excess_noise, ch.interference);
+    let v = epr_variance(settings.convention(), ch.modulation_variance);
+    let info = mutual_information(settings, ch, z);
+    let (chi, physical, min, approx) = holevo_information(settings, v, ch.transmittance, z);
+    let skr = settings.receiver().reconciliation_efficiency() * info - chi;
+    UserRate {
+        mutual_information: info,
+        holevo: chi,
+        secret_key_rate: skr,
+        plob_bound: plob,
+        physical,
+        exceeds_plob: skr > plob,
+        silent: false,
+        approximation_valid: approx,
+        min_eigenvalue: min,
+    }
+}
+
+/// The users' links: transmittances and excess noises, validated (SPEC §1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Network {
+    transmittance: Vec<f64>,
+    excess_noise: Vec<f64>,
+}
+
+impl Network {
+    /// Validated network: T_k in (0, 1), ξ_k ≥ 0 and finite; `excess_noise`
+    /// has one value per user or a single value shared by all.
+    pub fn new(transmittance: Vec<f64>, excess_noise: Vec<f64>) -> Result<Self, InputError> {
+        if transmittance.is_empty() {
+            return Err(InputError::NoUsers);
+        }
+        for (k, &t) in transmittance.iter().enumerate() {
+            if !(t > 0.0 && t < 1.0) {
+                return Err(InputError::UserOutOfRange {
+                    field: "transmittance",
+                    user: k,
+                    value: fmt_value(t),
+                    allowed: "a number in (0, 1)",
+                });
+            }
+        }
+        let excess_noise = broadcast("excess_noise", excess_noise, transmittance.len())?;
+        for (k, &x) in excess_noise.iter().enumerate() {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(InputError::UserOutOfRange {
+                    field: "excess_noise",
+                    user: k,
+                    value: fmt_value(x),
+                    allowed: "a finite number >= 0",
+                });
+            }
+        }
+        Ok(Self { transmittance, excess_noise })
+    }
+
+    /// Number of users K.
+    pub fn len(&self) -> usize {
+        self.transmittance.len()
+    }
+    /// Always false: a network has at least one user.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+    /// T_k.
+    pub fn transmittance(&self) -> &[f64] {
+        &self.transmittance
+    }
+    /// ξ_k (SNU).
+    pub fn excess_noise(&self) -> &[f64] {
+        &self.excess_noise
+    }
+
+    /// Default SIC order: descending T_k, ties by ascending index (SPEC §1).
+    pub fn gain_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| self.transmittance[b].total_cmp(&self.transmittance[a]).then(a.cmp(&b)));
+        order
+    }
+
+    /// Whether Σ_k T_k ≤ 1: K modes combined passively into one need it (SPEC §2).
+    pub fn joint_channel_physical(&self) -> bool {
+        self.transmittance.iter().sum::<f64>() <= 1.0
+    }
+}
+
+/// Expand a one-value list to K values; reject other length mismatches.
+pub fn broadcast(field: &'static str, values: Vec<f64>, k: usize) -> Result<Vec<f64>, InputError> {
+    match values.len() {
+        n if n == k => Ok(values),
+        1 => Ok(vec![values[0]; k]),
+        n => Err(InputError::LengthMismatch { field, got: n, expected: k }),
+    }
+}
+
+/// Check that `order` is a permutation of 0..k (SPEC §1).
+pub fn validate_order(order: &[usize], k: usize) -> Result<(), InputError> {
+    let mut seen = vec![false; k];
+    let ok = order.len() == k
+        && order.iter().all(|&i| {
+            if i < k && !seen[i] {
+                seen[i] = true;
+                true
+            } else {
+                false
+            }
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::NotAPermutation { value: format!("{order:?}"), users: k })
+    }
+}
+
+/// Check modulation variances: one per user, finite, ≥ 0; under `paper`
+/// either 0 (silent) or ≥ 1 (SPEC §4, §4.3).
+pub fn validate_modulation(convention: Convention, v: &[f64], k: usize) -> Result<(), InputError> {
+    if v.len() != k {
+        return Err(InputError::LengthMismatch { field: "modulation_variance", got: v.len(), expected: k });
+    }
+    for (i, &x) in v.iter().enumerate() {
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(InputError::UserOutOfRange {
+                field: "modulation_variance",
+                user: i,
+                value: fmt_value(x),
+                allowed: "a finite number >= 0 (0 = silent)",
+            });
+        }
+        if convention == Convention::Paper && x > 0.0 && x < 1.0 {
+            return Err(InputError::UserOutOfRange {
+                field: "modulation_variance",
+                user: i,
+                value: fmt_value(x),
+                allowed: "0 (silent) or >= 1 under --convention paper (V_a is the EPR variance)",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A warning attached to a result (SPEC §11.2): one line each.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A user's exact state has a symplectic eigenvalue below 1.
+    Unphysical {
+        /// 0-based user.
+        user: usize,
+        /// Smallest checked eigenvalue (SNU).
+        min_eigenvalue: f64,
+    },
+    /// A user's key rate exceeds the PLOB bound.
+    ExceedsPlob {
+        /// 0-based user.
+        user: usize,
+        /// SKR_k (bits/symbol).
+        rate: f64,
+        /// −log2(1 − T_k) (bits/use).
+        bound: f64,
+    },
+    /// Σ T_k > 1 (SPEC §2).
+    JointChannelUnphysical {
+        /// Σ_k T_k.
+        sum_transmittance: f64,
+    },
+    /// The large-modulation approximation is outside its range for a user (SPEC §4.4).
+    ApproximationInvalid {
+        /// 0-based user.
+        user: usize,
+    },
+    /// Free text from a higher layer (optimizer status, finite-size notes).
+    Other(String),
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Unphysical { user, min_eigenvalue } => write!(
+                f,
+                "user {user}: unphysical state (smallest symplectic eigenvalue {min_eigenvalue:.6} < 1); its rate is not a valid key rate"
+            ),
+            Warning::ExceedsPlob { user, rate, bound } => write!(
+                f,
+                "user {user}: key rate {rate:.6} bit/symbol exceeds the PLOB bound {bound:.6} bit/use; no physical protocol can reach it"
+            ),
+            Warning::JointChannelUnphysical { sum_transmittance } => write!(
+                f,
+                "sum of transmittances {sum_transmittance:.6} > 1: no passive joint channel has these losses; the model under-counts the receiver's vacuum noise"
+            ),
+            Warning::ApproximationInvalid { user } => write!(
+                f,
+                "user {user}: large-modulation approximation out of range (an approximate eigenvalue < 1, h = 0 used)"
+            ),
+            Warning::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One user's full row of a rate report (SPEC §11.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserReport {
+    /// 0-based input index.
+    pub user: usize,
+    /// T_k.
+    pub transmittance: f64,
+    /// V_A,k (SNU).
+    pub modulation_variance: f64,
+    /// Position in the SIC order (0 = decoded first); `None` unless `noma`.
+    pub decode_position: Option<usize>,
+    /// Share of the symbols the user owns (1 under NOMA/CIH, 1/K under OMA).
+    pub slot_fraction: f64,
+    /// V_I,k as it enters Z (SNU, T-weighted).
+    pub interference: f64,
+    /// X_k (SNU).
+    pub other_excess_noise: f64,
+    /// The key-rate figures.
+    #[serde(flatten)]
+    pub rate: UserRate,
+}
+
+/// A complete evaluation of given powers (SPEC §11.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateReport {
+    /// Convention used.
+    pub convention: Convention,
+    /// Model used.
+    pub model: Model,
+    /// Access scheme.
+    pub access: Access,
+    /// The decoding order used (`None` under `oma`/`cih`).
+    pub order: Option<Vec<usize>>,
+    /// Per-user rows in input order.
+    pub users: Vec<UserReport>,
+    /// Σ_k slot_fraction_k·SKR_k (paper eq. (21)).
+    pub sum_secret_key_rate: f64,
+    /// Σ_k slot_fraction_k·max(0, SKR_k).
+    pub sum_secret_key_rate_clipped: f64,
+    /// Σ_k T_k ≤ 1.
+    pub joint_channel_physical: bool,
+    /// One entry per warning (SPEC §11.2).
+    pub warnings: Vec<Warning>,
+}
+
+/// Slot fraction of each user under the settings' access scheme (SPEC §3, §11.3).
+#[inline]
+pub fn slot_fraction(settings: &Settings, k: usize) -> f64 {
+    if settings.access() == Access::Oma && settings.time_sharing() {
+        1.0 / k as f64
+    } else {
+        1.0
+    }
+}
+
+/// Visit each user with its [`UserChannel`] (interference bookkeeping of SPEC §3
+/// and X_k of §4.1), in decoding order from last to first, without allocating.
+///
+/// `order` must be a permutation of 0..K (only read under `noma`).
+#[inline]
+pub fn for_each_user_channel(
+    settings: &Settings,
+    network: &Network,
+    order: &[usize],
+    modulation_variance: &[f64],
+    mut visit: impl FnMut(usize, UserChannel),
+) {
+    let t = network.transmittance();
+    let xi = network.excess_noise();
+    let k = t.len();
+    let uses_x = matches!(settings.convention(), Convention::Standard | Convention::Trusted)
+        && settings.access() != Access::Oma;
+    let mut total_txi = 0.0;
+    let mut total_tv = 0.0;
+    let mut total_v = 0.0;
+    for i in 0..k {
+        if modulation_variance[i] > 0.0 {
+            total_txi += t[i] * xi[i];
+            total_tv += t[i] * modulation_variance[i];
+            total_v += modulation_variance[i];
+        }
+    }
+    let x_of = |i: usize| -> f64 {
+        if !uses_x {
+            0.0
+        } else if modulation_variance[i] > 0.0 {
+            // Subtracting from the total keeps this O(K); clamp tiny negative round-off.
+            (total_txi - t[i] * xi[i]).max(0.0)
+        } else {
+            total_txi
+        }
+    };
+    let channel = |i: usize, vi: f64, vlit: f64| UserChannel {
+        transmittance: t[i],
+        modulation_variance: modulation_variance[i],
+        excess_noise: xi[i],
+        other_excess_noise: x_of(i),
+        interference: vi,
+        literal_interference: vlit,
+    };
+    match settings.access() {
+        Access::Noma => {
+            let mut later_tv = 0.0;
+            let mut later_v = 0.0;
+            for &i in order.iter().rev() {
+                visit(i, channel(i, later_tv, later_v));
+                if modulation_variance[i] > 0.0 {
+                    later_tv += t[i] * modulation_variance[i];
+                    later_v += modulation_variance[i];
+                }
+            }
+        }
+        Access::Cih => {
+            for i in (0..k).rev() {
+                let own = modulation_variance[i] > 0.0;
+                let vi = if own { (total_tv - t[i] * modulation_variance[i]).max(0.0) } else { total_tv };
+                let vl = if own { (total_v - modulation_variance[i]).max(0.0) } else { total_v };
+                visit(i, channel(i, vi, vl));
+            }
+        }
+        Access::Oma => {
+            for i in (0..k).rev() {
+                visit(i, channel(i, 0.0, 0.0));
+            }
+        }
+    }
+}
+
+/// Sum rates (raw, clipped) with slot fractions, without allocating or
+/// validating: the hot path for optimizers and sweeps (SPEC §4, eq. (21)).
+#[inline]
+pub fn sum_rates(settings: &Settings, network: &Network, order: &[usize], modulation_variance: &[f64]) -> (f64, f64) {
+    let f = slot_fraction(settings, network.len());
+    let mut raw = 0.0;
+    let mut clipped = 0.0;
+    for_each_user_channel(settings, network, order, modulation_variance, |_, ch| {
+        let r = user_rate(settings, &ch).secret_key_rate;
+        raw += r;
+        clipped += r.max(0.0);
+    });
+    (f * raw, f * clipped)
+}
+
+/// Evaluate given modulation variances (SNU) for a network: validated inputs,
+/// per-user rows, sums and warnings (SPEC §2–§4, §11.3).
+///
+/// `order` is the SIC order (a permutation of 0..K, `order[0]` decoded first);
+/// it is only used under `noma`.
+pub fn evaluate(
+    settings: &Settings,
+    network: &Network,
+    order: &[usize],
+    modulation_variance: &[f64],
+) -> Result<RateReport, InputError> {
+    let k = network.len();
+    validate_order(order, k)?;
+    validate_modulation(settings.convention(), modulation_variance, k)?;
+    let fraction = slot_fraction(settings, k);
+    let mut position = vec![0usize; k];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p;
+    }
+    let mut rows: Vec<Option<UserReport>> = vec![None; k];
+    for_each_user_channel(settings, network, order, modulation_variance, |i, ch| {
+        rows[i] = Some(UserReport {
+            user: i,
+            transmittance: ch.transmittance,
+            modulation_variance: ch.modulation_variance,
+            decode_position: (settings.access() == Access::Noma).then_some(position[i]),
+            slot_fraction: fraction,
+            interference: ch.interference,
+            other_excess_noise: ch.other_excess_noise,
+            rate: user_rate(settings, &ch),
+        });
+    });
+    let users: Vec<UserReport> = rows.into_iter().map(|r| r.expect("every user visited once")).collect();
+    Ok(finish_report(settings, network, order, users))
+}
+
+/// Sums, flags and warnings for a set of per-user rows (shared with the optimizers).
+pub fn finish_report(settings: &Settings, network: &Network, order: &[usize], users: Vec<UserReport>) -> RateReport {
+    let sum: f64 = users.iter().map(|u| u.slot_fraction * u.rate.secret_key_rate).sum();
+    let clipped: f64 = users.iter().map(|u| u.slot_fraction * u.rate.secret_key_rate.max(0.0)).sum();
+    let mut warnings = Vec::new();
+    for u in &users {
+        if !u.rate.physical {
+            warnings.push(Warning::Unphysical { user: u.user, min_eigenvalue: u.rate.min_eigenvalue });
+        }
+        if u.rate.exceeds_plob {
+            warnings.push(Warning::ExceedsPlob { user: u.user, rate: u.rate.secret_key_rate, bound: u.rate.plob_bound });
+        }
+        if u.rate.approximation_valid == Some(false) {
+            warnings.push(Warning::ApproximationInvalid { user: u.user });
+        }
+    }
+    let joint = network.joint_channel_physical();
+    if !joint {
+        warnings.push(Warning::JointChannelUnphysical { sum_transmittance: network.transmittance().iter().sum() });
+    }
+    RateReport {
+        convention: settings.convention(),
+        model: settings.model(),
+        access: settings.access(),
+        order: (settings.access() == Access::Noma).then(|| order.to_vec()),
+        users,
+        sum_secret_key_rate: sum,
+        sum_secret_key_rate_clipped: clipped,
+        joint_channel_physical: joint,
+        warnings,
+    }
+}

@@ -1,1 +1,69 @@
-fn main(){}
+//! `nomaqkd`: the command line. Parses, validates, calls the library, prints.
+//! Exit codes (SPEC §11.2): 0 when a result was computed, 2 for bad input.
+#![forbid(unsafe_code)]
+
+mod args;
+mod config;
+mod output;
+mod rate;
+
+use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                _ => {
+                    // One line: clap's first line, without its usage block.
+                    let text = e.render().to_string();
+                    let first = text.lines().next().unwrap_or("error: invalid arguments").trim();
+                    let first = first.strip_prefix("error: ").unwrap_or(first);
+                    eprintln!("error: {first} (see --help)");
+                    ExitCode::from(2)
+                }
+            };
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        args::Command::Rate(a) => rate::run(a, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<io::Error>() {
+                if io.kind() == io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            if let Some(csv) = e.downcast_ref::<csv::Error>() {
+                if let csv::ErrorKind::Io(io) = csv.kind() {
+                    if io.kind() == io::ErrorKind::BrokenPipe {
+                        return ExitCode::SUCCESS;
+                    }
+                }
+            }
+            if let Some(input) = e.downcast_ref::<config::InputError>() {
+                eprintln!("error: {input}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub enum InputError {
         allowed: &'static str,
     },
     /// A list whose length does not match the number of users.
-    #[error("{field}: {got} values given, expected {expected} (one per user) or 1 (shared by all)")]
+    #[error("{field}: {got} values given, expected {expected} (one per user) or a single value shared by all")]
     LengthMismatch {
         /// Field name.
         field: &'static str,

@@ -1,0 +1,107 @@
+//! Raw command-line flags (clap). Values stay strings here; `config.rs`
+//! parses and validates them together with the scenario file (STYLE 2).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// nomaqkd: secret key rates and power allocation for multi-user NOMA CV-QKD.
+#[derive(Debug, Parser)]
+#[command(name = "nomaqkd", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate per-user and sum secret key rates for given powers (SPEC §2–§6).
+    Rate(RateArgs),
+}
+
+/// Flags of `nomaqkd rate`.
+#[derive(Debug, Args)]
+pub struct RateArgs {
+    /// Shared scenario flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags shared by `rate`, `optimize` and `simulate` (SPEC §11.1).
+/// Lists are comma-separated; numbers accept exponents and a leading minus.
+#[derive(Debug, Args, Default, Clone)]
+pub struct CommonArgs {
+    /// Scenario TOML file; keys are the long flag names with '-' -> '_'. Flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Channel transmittance per user, each in (0,1); defines K.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub transmittance: Option<String>,
+    /// Link distance per user in metres (> 0); transmittance from SPEC §6.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub distance_m: Option<String>,
+    /// Modulation variance V_A per user (SNU, >= 0; 0 = silent), or one value for all.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub modulation_variance: Option<String>,
+    /// Transmit power per user in dBm (V_A = 2P/(E_ph R_s)), or one value for all.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub power_dbm: Option<String>,
+    /// Excess noise xi per user (SNU, input-referred, >= 0) or one value [default: 0.1].
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub excess_noise: Option<String>,
+    /// Receiver electronic noise delta^2 (SNU, >= 0) [default: 0.0256].
+    #[arg(long, value_name = "SNU", allow_hyphen_values = true)]
+    pub detector_noise: Option<String>,
+    /// Detector efficiency tau_d in (0,1] [default: 0.6].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub detector_efficiency: Option<String>,
+    /// Reconciliation efficiency eta in (0,1] [default: 0.92].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub reconciliation_efficiency: Option<String>,
+    /// Security convention: standard, trusted or paper [default: standard].
+    #[arg(long, value_name = "NAME")]
+    pub convention: Option<String>,
+    /// Holevo model: exact or asymptotic [default: exact].
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Paper convention only: eq. (6) interference as printed (sum of V_a,i without T_i).
+    #[arg(long)]
+    pub literal_eq6: bool,
+    /// Access scheme: noma, oma or cih [default: noma].
+    #[arg(long, value_name = "NAME")]
+    pub access: Option<String>,
+    /// SIC decoding order: gain (descending T) or a permutation of 0-based indices [default: gain].
+    #[arg(long, value_name = "ORDER", allow_hyphen_values = true)]
+    pub order: Option<String>,
+    /// OMA: do not divide rates by K (report per-slot rates).
+    #[arg(long)]
+    pub no_time_sharing: bool,
+    /// Transmitter aperture diameter D_T in metres [default: 0.1].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    pub tx_aperture_m: Option<String>,
+    /// Receiver aperture diameter D_R in metres [default: 1.0].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    pub rx_aperture_m: Option<String>,
+    /// Wavelength in metres [default: 1.55e-6].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    pub wavelength_m: Option<String>,
+    /// Beam divergence in radians [default: 3e-3].
+    #[arg(long, value_name = "RAD", allow_hyphen_values = true)]
+    pub divergence_rad: Option<String>,
+    /// Atmospheric attenuation in dB/km [default: 3].
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub attenuation_db_per_km: Option<String>,
+    /// Log-normal turbulence sigma_x (>= 0; 0 = no fading, else one seeded draw per user) [default: 0].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub sigma_x: Option<String>,
+    /// Symbol rate in baud (> 0) [default: 1e7].
+    #[arg(long, value_name = "BAUD", allow_hyphen_values = true)]
+    pub symbol_rate_baud: Option<String>,
+    /// Seed of every random draw (u64) [default: 1].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Output format: table, json or csv [default: table].
+    #[arg(long, value_name = "FMT")]
+    pub format: Option<String>,
+}

@@ -75,7 +75,9 @@ fn parse_order(field: &str, s: &str, allow_best: bool) -> Result<OrderSpec, Inpu
         return if allow_best {
             Ok(OrderSpec::Best)
         } else {
-            Err(bad(format!("{field}: `best` is only accepted by `optimize`; expected `gain` or a permutation such as 1,0,2")))
+            Err(bad(format!(
+                "{field}: `best` is only accepted by `optimize`; expected `gain` or a permutation such as 1,0,2"
+            )))
         };
     }
     let idx: Result<Vec<usize>, _> = t.split(',').map(|p| p.trim().parse::<usize>()).collect();
@@ -323,8 +325,10 @@ pub fn resolve_common(a: &CommonArgs, file: &mut Option<ScenarioFile>, allow_bes
         .map(|s| s.parse::<Convention>())
         .transpose()?
         .unwrap_or_default();
-    let model: Model =
-        pick("--model", a.model.as_ref(), str_id, model_file)?.map(|s| s.parse::<Model>()).transpose()?.unwrap_or_default();
+    let model: Model = pick("--model", a.model.as_ref(), str_id, model_file)?
+        .map(|s| s.parse::<Model>())
+        .transpose()?
+        .unwrap_or_default();
     let access: Access = pick("--access", a.access.as_ref(), str_id, access_file)?
         .map(|s| s.parse::<Access>())
         .transpose()?
@@ -351,8 +355,8 @@ pub fn resolve_common(a: &CommonArgs, file: &mut Option<ScenarioFile>, allow_bes
         pick("--divergence-rad", a.divergence_rad.as_ref(), parse_f64, div_file)?.unwrap_or(3e-3),
         pick("--attenuation-db-per-km", a.attenuation_db_per_km.as_ref(), parse_f64, att_file)?.unwrap_or(3.0),
     )?;
-    let symbol_rate_baud =
-        pick("--symbol-rate-baud", a.symbol_rate_baud.as_ref(), parse_f64, sr_file)?.unwrap_or(DEFAULT_SYMBOL_RATE_BAUD);
+    let symbol_rate_baud = pick("--symbol-rate-baud", a.symbol_rate_baud.as_ref(), parse_f64, sr_file)?
+        .unwrap_or(DEFAULT_SYMBOL_RATE_BAUD);
     validate_conversion(wavelength_m, symbol_rate_baud)?;
     let sigma_x = validate_sigma_x(pick("--sigma-x", a.sigma_x.as_ref(), parse_f64, sx_file)?.unwrap_or(0.0))?;
     let seed = pick("--seed", a.seed.as_ref(), parse_u64, seed_file)?.unwrap_or(1);
@@ -375,7 +379,9 @@ pub fn resolve_common(a: &CommonArgs, file: &mut Option<ScenarioFile>, allow_bes
             if sigma_x > 0.0 {
                 t.iter()
                     .zip(&fading)
-                    .map(|(t, f)| (t * f).clamp(nomaqkd::channel::MIN_TRANSMITTANCE, nomaqkd::channel::MAX_TRANSMITTANCE))
+                    .map(|(t, f)| {
+                        (t * f).clamp(nomaqkd::channel::MIN_TRANSMITTANCE, nomaqkd::channel::MAX_TRANSMITTANCE)
+                    })
                     .collect()
             } else {
                 t
@@ -385,7 +391,9 @@ pub fn resolve_common(a: &CommonArgs, file: &mut Option<ScenarioFile>, allow_bes
             validate_distances(&d)?;
             d.iter()
                 .zip(&fading)
-                .map(|(&d, &f)| transmittance_from_distance(&geometry, d, convention, receiver.detector_efficiency(), f))
+                .map(|(&d, &f)| {
+                    transmittance_from_distance(&geometry, d, convention, receiver.detector_efficiency(), f)
+                })
                 .collect()
         }
         (None, None) => unreachable!("checked above"),
@@ -417,8 +425,8 @@ pub fn resolve_common(a: &CommonArgs, file: &mut Option<ScenarioFile>, allow_bes
         nomaqkd::rates::validate_modulation(convention, v, k)?;
     }
 
-    let order_spec = pick("--order", a.order.as_ref(), |f, s| parse_order(f, s, allow_best), order_file)?
-        .unwrap_or(OrderSpec::Gain);
+    let order_spec =
+        pick("--order", a.order.as_ref(), |f, s| parse_order(f, s, allow_best), order_file)?.unwrap_or(OrderSpec::Gain);
     if let OrderSpec::Explicit(o) = &order_spec {
         validate_order(o, k)?;
     }

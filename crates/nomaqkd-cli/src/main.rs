@@ -17,7 +17,9 @@ fn main() -> ExitCode {
         Err(e) => {
             use clap::error::ErrorKind;
             return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     let _ = e.print();
                     if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                         ExitCode::from(2)

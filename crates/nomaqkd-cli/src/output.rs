@@ -116,7 +116,11 @@ pub fn user_table(out: &mut dyn Write, r: &RateReport) -> io::Result<()> {
 /// Footer lines: sums, joint-channel flag and a visible warning count.
 pub fn sums_and_warnings(out: &mut dyn Write, r: &RateReport) -> io::Result<()> {
     writeln!(out, "sum SKR          {} bit/symbol (eq. (21), negative users included)", num(r.sum_secret_key_rate))?;
-    writeln!(out, "sum SKR clipped  {} bit/symbol (users with negative rate distil no key)", num(r.sum_secret_key_rate_clipped))?;
+    writeln!(
+        out,
+        "sum SKR clipped  {} bit/symbol (users with negative rate distil no key)",
+        num(r.sum_secret_key_rate_clipped)
+    )?;
     let unphysical = r.users.iter().filter(|u| !u.rate.physical).count();
     let above = r.users.iter().filter(|u| u.rate.exceeds_plob).count();
     if unphysical > 0 || above > 0 || !r.joint_channel_physical {

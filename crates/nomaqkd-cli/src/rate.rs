@@ -17,7 +17,8 @@ pub fn run(args: &RateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .clone()
         .ok_or_else(|| bad("--modulation-variance: missing; expected --modulation-variance or --power-dbm"))?;
     let order = common.order()?.expect("rate never uses --order best");
-    let report = nomaqkd::evaluate(&common.settings, &common.network, &order, &v).map_err(crate::config::InputError::from)?;
+    let report =
+        nomaqkd::evaluate(&common.settings, &common.network, &order, &v).map_err(crate::config::InputError::from)?;
     output::warnings_to_stderr(&report.warnings);
     match common.format {
         Format::Json => output::json(out, &report)?,

@@ -25,7 +25,13 @@ pub struct LinkGeometry {
 impl Default for LinkGeometry {
     /// D_T = 0.1 m, D_R = 1 m, λ = 1550 nm, θ = 3 mrad, α = 3 dB/km (SPEC §6).
     fn default() -> Self {
-        Self { tx_aperture_m: 0.1, rx_aperture_m: 1.0, wavelength_m: 1.55e-6, divergence_rad: 3e-3, attenuation_db_per_km: 3.0 }
+        Self {
+            tx_aperture_m: 0.1,
+            rx_aperture_m: 1.0,
+            wavelength_m: 1.55e-6,
+            divergence_rad: 3e-3,
+            attenuation_db_per_km: 3.0,
+        }
     }
 }
 

@@ -100,14 +100,26 @@ impl Receiver {
     /// - `detector_noise_snu`: δ², electronic noise per rescaled heterodyne quadrature (SNU), ≥ 0;
     /// - `detector_efficiency`: τ_d in (0, 1];
     /// - `reconciliation_efficiency`: η in (0, 1].
-    pub fn new(detector_noise_snu: f64, detector_efficiency: f64, reconciliation_efficiency: f64) -> Result<Self, InputError> {
+    pub fn new(
+        detector_noise_snu: f64,
+        detector_efficiency: f64,
+        reconciliation_efficiency: f64,
+    ) -> Result<Self, InputError> {
         let d = check_finite("detector_noise", detector_noise_snu, "a finite number >= 0")?;
         if d < 0.0 {
-            return Err(InputError::OutOfRange { field: "detector_noise", value: fmt_value(d), allowed: "a finite number >= 0" });
+            return Err(InputError::OutOfRange {
+                field: "detector_noise",
+                value: fmt_value(d),
+                allowed: "a finite number >= 0",
+            });
         }
         let t = check_finite("detector_efficiency", detector_efficiency, "a number in (0, 1]")?;
         if !(t > 0.0 && t <= 1.0) {
-            return Err(InputError::OutOfRange { field: "detector_efficiency", value: fmt_value(t), allowed: "a number in (0, 1]" });
+            return Err(InputError::OutOfRange {
+                field: "detector_efficiency",
+                value: fmt_value(t),
+                allowed: "a number in (0, 1]",
+            });
         }
         let e = check_finite("reconciliation_efficiency", reconciliation_efficiency, "a number in (0, 1]")?;
         if !(e > 0.0 && e <= 1.0) {

@@ -64,12 +64,9 @@ pub fn trusted_conditional_eigenvalues(v: f64, t: f64, z: f64, chi_het: f64, l1:
     let sqrt_b = t + v * z;
     let a = l1 * l1 + l2 * l2;
     let d = b + chi_het;
-    let c = (a * chi_het * chi_het
-        + sqrt_b * sqrt_b
-        + 1.0
-        + 2.0 * chi_het * (v * sqrt_b + b)
-        + 2.0 * t * (v * v - 1.0))
-        / (d * d);
+    let c =
+        (a * chi_het * chi_het + sqrt_b * sqrt_b + 1.0 + 2.0 * chi_het * (v * sqrt_b + b) + 2.0 * t * (v * v - 1.0))
+            / (d * d);
     let sqrt_d = (v + sqrt_b * chi_het) / d;
     let l3 = (0.5 * (c + (c * c - 4.0 * sqrt_d * sqrt_d).max(0.0).sqrt())).sqrt();
     (l3, sqrt_d / l3)

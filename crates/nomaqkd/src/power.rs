@@ -54,7 +54,11 @@ pub fn validate_conversion(wavelength_m: f64, symbol_rate_baud: f64) -> Result<(
 /// Received-power budget B = V_max^BS − Σ_i (1 − T_i)·ξ_i − δ² (SNU), eq. (28c)
 /// with W_i := ξ_i (SPEC §5). The constraint is Σ_i T_i·V_A,i ≤ B.
 /// Returns an error when B ≤ 0.
-pub fn received_power_budget(network: &Network, bs_max_variance: f64, detector_noise_snu: f64) -> Result<f64, InputError> {
+pub fn received_power_budget(
+    network: &Network,
+    bs_max_variance: f64,
+    detector_noise_snu: f64,
+) -> Result<f64, InputError> {
     if !bs_max_variance.is_finite() || bs_max_variance <= 0.0 {
         return Err(InputError::OutOfRange {
             field: "bs_max_variance",

@@ -425,8 +425,8 @@ pub fn for_each_user_channel(
     let t = network.transmittance();
     let xi = network.excess_noise();
     let k = t.len();
-    let uses_x = matches!(settings.convention(), Convention::Standard | Convention::Trusted)
-        && settings.access() != Access::Oma;
+    let uses_x =
+        matches!(settings.convention(), Convention::Standard | Convention::Trusted) && settings.access() != Access::Oma;
     let mut total_txi = 0.0;
     let mut total_tv = 0.0;
     let mut total_v = 0.0;
@@ -544,7 +544,11 @@ pub fn finish_report(settings: &Settings, network: &Network, order: &[usize], us
             warnings.push(Warning::Unphysical { user: u.user, min_eigenvalue: u.rate.min_eigenvalue });
         }
         if u.rate.exceeds_plob {
-            warnings.push(Warning::ExceedsPlob { user: u.user, rate: u.rate.secret_key_rate, bound: u.rate.plob_bound });
+            warnings.push(Warning::ExceedsPlob {
+                user: u.user,
+                rate: u.rate.secret_key_rate,
+                bound: u.rate.plob_bound,
+            });
         }
         if u.rate.approximation_valid == Some(false) {
             warnings.push(Warning::ApproximationInvalid { user: u.user });

@@ -41,13 +41,18 @@ fn rates_json_cases_reproduced() {
             case["reconciliation_efficiency"].as_f64().unwrap(),
         )
         .unwrap();
-        let settings = Settings::new(conv, model, access, receiver, case["literal_eq6"].as_bool().unwrap(), true).unwrap();
+        let settings =
+            Settings::new(conv, model, access, receiver, case["literal_eq6"].as_bool().unwrap(), true).unwrap();
         let network = Network::new(floats(&case["transmittance"]), floats(&case["excess_noise"])).unwrap();
-        let order: Vec<usize> = case["order"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        let order: Vec<usize> =
+            case["order"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
         let report = evaluate(&settings, &network, &order, &floats(&case["modulation_variance"])).unwrap();
         let exp = &case["expected"];
         for (field, pick) in [
-            ("mutual_information", (|u: &nomaqkd::UserReport| u.rate.mutual_information) as fn(&nomaqkd::UserReport) -> f64),
+            (
+                "mutual_information",
+                (|u: &nomaqkd::UserReport| u.rate.mutual_information) as fn(&nomaqkd::UserReport) -> f64,
+            ),
             ("holevo", |u| u.rate.holevo),
             ("secret_key_rate", |u| u.rate.secret_key_rate),
             ("plob_bound", |u| u.rate.plob_bound),

@@ -30,6 +30,7 @@ pub mod channel;
 pub mod convention;
 pub mod entropy;
 pub mod error;
+pub mod finite;
 pub mod power;
 pub mod rates;
 

@@ -200,8 +200,8 @@ fn oma_uses_user_block() {
     let p = FiniteSizeParams::builder().block_size(1e9).build().unwrap();
     let rep = evaluate_finite(&s, &p, &net, &[0, 1], &v).unwrap();
     let mut sum = 0.0;
-    for k in 0..2 {
-        let one = finite_user_rate(&Settings::standard(), &p, &single(net.transmittance()[k], v[k], 0.02), 5e8);
+    for (k, &vk) in v.iter().enumerate() {
+        let one = finite_user_rate(&Settings::standard(), &p, &single(net.transmittance()[k], vk, 0.02), 5e8);
         assert_eq!(rep.users[k].finite_secret_key_rate, one.finite_secret_key_rate);
         sum += 0.5 * one.finite_secret_key_rate.unwrap();
     }

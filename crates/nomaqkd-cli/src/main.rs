@@ -4,6 +4,7 @@
 
 mod args;
 mod config;
+mod finite_cli;
 mod output;
 mod rate;
 

@@ -635,7 +635,7 @@ pub fn evaluate_finite(
     let users: Vec<FiniteUserRate> = users.into_iter().map(|u| u.expect("every user visited")).collect();
     let frac = slot_fraction(settings, k);
     let sum = |g: &dyn Fn(&FiniteUserRate) -> Option<f64>, clip: bool| -> f64 {
-        users.iter().filter_map(g).map(|r| frac * if clip { r.max(0.0) } else { r }).sum()
+        users.iter().filter_map(g).fold(0.0, |acc, r| acc + frac * if clip { r.max(0.0) } else { r })
     };
     let sum_raw = sum(&|u| u.finite_secret_key_rate, false);
     let sum_clip = sum(&|u| u.finite_secret_key_rate, true);

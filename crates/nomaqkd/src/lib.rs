@@ -31,6 +31,7 @@ pub mod convention;
 pub mod entropy;
 pub mod error;
 pub mod finite;
+pub mod montecarlo;
 pub mod power;
 pub mod rates;
 

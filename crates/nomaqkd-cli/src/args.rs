@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate per-user and sum secret key rates for given powers (SPEC §2–§6).
     Rate(RateArgs),
+    /// Quadrature-level Monte Carlo of the uplink, checked against the model (SPEC §10).
+    Simulate(SimulateArgs),
 }
 
 /// Flags of `nomaqkd rate`.
@@ -143,4 +145,24 @@ pub struct FiniteArgs {
     /// Also report the smallest block size N in [1e3, 1e15] with a positive rate.
     #[arg(long)]
     pub min_block_size: bool,
+}
+
+/// Flags of `nomaqkd simulate` (SPEC §10, §11.5).
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Shared scenario flags (needs --modulation-variance or --power-dbm).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Symbols per replicate N_MC (> 0) [default: 1e6].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub symbols: Option<String>,
+    /// Replicates R (>= 1) [default: 20].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub replicates: Option<String>,
+    /// SIC: genie (subtract the true sqrt(T_j) x_j) or estimated (subtract t_hat_j x_j) [default: genie].
+    #[arg(long, value_name = "MODE")]
+    pub sic: Option<String>,
+    /// Replicates of the PE coverage check, m = 1e4 symbols each (0 skips it and the T_min check) [default: 2000].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub coverage_replicates: Option<String>,
 }

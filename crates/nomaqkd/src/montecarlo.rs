@@ -363,11 +363,8 @@ impl Simulation {
         let rx = self.settings.receiver();
         let tau = rx.detector_efficiency();
         let d2 = rx.detector_noise_snu();
-        let (sd_d, sd_l) = if std_model {
-            (d2.sqrt(), 0.0)
-        } else {
-            ((d2 / tau).sqrt(), (2.0 * (1.0 - tau) / tau).sqrt())
-        };
+        let (sd_d, sd_l) =
+            if std_model { (d2.sqrt(), 0.0) } else { ((d2 / tau).sqrt(), (2.0 * (1.0 - tau) / tau).sqrt()) };
         let shared = k as u64;
         let mut rv = self.rng(replicate, shared, SHARED_V, chunk);
         let mut rh = self.rng(replicate, shared, SHARED_H, chunk);
@@ -381,7 +378,8 @@ impl Simulation {
         let st: Vec<f64> = active.iter().map(|&i| self.users[i].t.sqrt()).collect();
         // Genie subtraction per active user, as (position in `active`, √T) lists.
         let pos_of = |j: usize| active.iter().position(|&a| a == j).expect("decoded users are active");
-        let genie: Vec<Vec<usize>> = active.iter().map(|&i| self.decoded[i].iter().map(|&j| pos_of(j)).collect()).collect();
+        let genie: Vec<Vec<usize>> =
+            active.iter().map(|&i| self.decoded[i].iter().map(|&j| pos_of(j)).collect()).collect();
         let na = active.len();
         let mut out = ChunkSums::zeros(k);
         let mut w = vec![0.0; na + 1];
@@ -950,8 +948,7 @@ pub fn summarize(
             ok &= c.passed();
         }
         let t_min = tmin_est.as_ref().map(|e| {
-            let (est, ana, s) =
-                t_min_check(sim, &e[u].expect("active"), u, plan.t_min_eps_pe, plan.pe_symbols as f64);
+            let (est, ana, s) = t_min_check(sim, &e[u].expect("active"), u, plan.t_min_eps_pe, plan.pe_symbols as f64);
             TMinCheck { estimated: est, analytic: ana, std_error: s, passed: (est - ana).abs() <= 5.0 * s }
         });
         if let Some(t) = &t_min {

@@ -77,7 +77,8 @@ fn chunk_reduction_deterministic() {
     let sim = Simulation::new(&s, &net, &[0, 1], &[20.0, 50.0], 9).unwrap();
     let n = 3 * (1 << 16) + 123;
     let a = sim.run_replicate(2, n);
-    let chunks: Vec<_> = (0..4).rev().map(|c| (c, sim.chunk_sums(2, c, nomaqkd::montecarlo::chunk_len(n, c)))).collect();
+    let chunks: Vec<_> =
+        (0..4).rev().map(|c| (c, sim.chunk_sums(2, c, nomaqkd::montecarlo::chunk_len(n, c)))).collect();
     let mut ordered: Vec<_> = chunks.into_iter().collect();
     ordered.sort_by_key(|c| c.0);
     let b = nomaqkd::montecarlo::reduce_in_order(2, &ordered.into_iter().map(|c| c.1).collect::<Vec<_>>());

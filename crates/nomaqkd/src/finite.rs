@@ -483,6 +483,56 @@ fn golden_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64, rel_tol: f64) -> (
     }
 }
 
+/// Worst case of χ over [T_min, T_max] (SPEC §9.4 `box`): both ends, then
+/// golden-section refinement to 1e-12 relative in T; `interior` only when the
+/// interior maximum is strictly above both ends.
+///
+/// With `shortcut`, the golden-section search is skipped when it cannot find an
+/// interior maximum to second order: the ends and the first two golden points
+/// are monotone and the parabola through the three points nearest the winning
+/// end is convex or peaks outside the interval. This makes a `box` evaluation
+/// ~5 χ evaluations instead of ~45; the test suite checks it against the full
+/// search ([`box_worst_case`] with `shortcut = false`) to 1e-12 relative.
+pub fn box_worst_case(f: impl Fn(f64) -> f64, t_min: f64, t_max: f64, shortcut: bool) -> (f64, f64, WorstCorner) {
+    let f_lo = f(t_min);
+    let f_hi = f(t_max);
+    if shortcut && t_max > t_min {
+        let g = (5f64.sqrt() - 1.0) / 2.0;
+        let c = t_max - g * (t_max - t_min);
+        let d = t_min + g * (t_max - t_min);
+        let (fc, fd) = (f(c), f(d));
+        // Vertex of the parabola through three points; None if it opens upward or is flat.
+        let vertex = |(x1, f1): (f64, f64), (x2, f2): (f64, f64), (x3, f3): (f64, f64)| -> Option<f64> {
+            let den = (x2 - x1) * (f2 - f3) - (x2 - x3) * (f2 - f1);
+            // Curvature sign: concave (a maximum) when the second divided difference is < 0.
+            let second = ((f3 - f2) / (x3 - x2) - (f2 - f1) / (x2 - x1)) / (x3 - x1);
+            if !(second < 0.0) || den == 0.0 {
+                return None;
+            }
+            Some(x2 - 0.5 * ((x2 - x1).powi(2) * (f2 - f3) - (x2 - x3).powi(2) * (f2 - f1)) / den)
+        };
+        if f_lo <= fc && fc <= fd && fd <= f_hi {
+            match vertex((c, fc), (d, fd), (t_max, f_hi)) {
+                Some(v) if v < t_max => {}
+                _ => return (t_max, f_hi, WorstCorner::TMax),
+            }
+        } else if f_lo >= fc && fc >= fd && fd >= f_hi {
+            match vertex((t_min, f_lo), (c, fc), (d, fd)) {
+                Some(v) if v > t_min => {}
+                _ => return (t_min, f_lo, WorstCorner::TMin),
+            }
+        }
+    }
+    let (t_in, f_in) = if t_max > t_min { golden_max(&f, t_min, t_max, 1e-12) } else { (t_min, f_lo) };
+    if f_in > f_lo && f_in > f_hi {
+        (t_in, f_in, WorstCorner::Interior)
+    } else if f_hi > f_lo {
+        (t_max, f_hi, WorstCorner::TMax)
+    } else {
+        (t_min, f_lo, WorstCorner::TMin)
+    }
+}
+
 /// Finite-size rate of one user with block size `user_block_size` N_k (SPEC §9.3–§9.6).
 ///
 /// `ch` is the user's channel as given by [`for_each_user_channel`] (V_I,k and
@@ -560,18 +610,7 @@ pub fn finite_user_rate(
     let f = |tt: f64| chi_at(tt).0;
     let (t_worst, s_pe, corner) = match params.worst_case {
         WorstCase::Lgg10 => (t_min, f(t_min), WorstCorner::TMin),
-        WorstCase::Box => {
-            let f_lo = f(t_min);
-            let f_hi = f(t_max);
-            let (t_in, f_in) = golden_max(f, t_min, t_max, 1e-12);
-            if f_in > f_lo && f_in > f_hi {
-                (t_in, f_in, WorstCorner::Interior)
-            } else if f_hi > f_lo {
-                (t_max, f_hi, WorstCorner::TMax)
-            } else {
-                (t_min, f_lo, WorstCorner::TMin)
-            }
-        }
+        WorstCase::Box => box_worst_case(f, t_min, t_max, true),
     };
     out.finite_physical = chi_at(t_worst).1;
     out.finite_holevo = Some(s_pe);

@@ -280,3 +280,54 @@ proptest! {
         prop_assert!((bb - limit).abs() <= 1e-4 * limit.abs().max(1.0), "{bb} vs {limit}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The box shortcut agrees with the full golden-section search (SPEC §9.4) to 1e-12
+    /// relative, including small N where interior maxima occur.
+    #[test]
+    fn box_shortcut_matches_full_search(
+        conv in conv_strategy(),
+        t in 0.02f64..0.98,
+        va in 0.5f64..100.0,
+        xi in 0.0f64..0.2,
+        vi in 0.0f64..30.0,
+        log_n in 3.0f64..15.0,
+        r in 1u32..=2,
+    ) {
+        let s = settings(conv, 0.0256, 0.6, 0.92);
+        let ch = single(t, va, xi);
+        let ch = UserChannel { interference: vi, ..ch };
+        let n = 10f64.powf(log_n);
+        let p = FiniteSizeParams::builder().block_size(n).pe_samples_per_symbol(r).build().unwrap();
+        let fast = finite_user_rate(&s, &p, &ch, n);
+        prop_assume!(!fast.estimation_inconclusive);
+        let (lo, hi) = (fast.pe_transmittance_min.unwrap(), fast.pe_transmittance_max.unwrap());
+        let s2 = fast.pe_noise_variance_max.unwrap();
+        let c = nomaqkd::finite::receiver_noise(&s);
+        let v = va + 1.0;
+        let f = |tt: f64| nomaqkd::rates::holevo_information(&s, v, tt, s2 - tt - c).0;
+        let (_, full, corner) = nomaqkd::finite::box_worst_case(f, lo, hi, false);
+        let got = fast.finite_holevo.unwrap();
+        prop_assert!((got - full).abs() <= 1e-12 * full.abs().max(1e-3), "{got} vs {full} ({corner:?})");
+    }
+}
+
+/// An interior worst case exists (SPEC §9.4: seen at N ≤ 1e8): T = 0.9, V_A = 4, ξ = 0.02,
+/// N = 1e4. The interior maximum strictly beats both ends and the full search agrees.
+#[test]
+fn interior_corner_found() {
+    let s = Settings::standard();
+    let ch = single(0.9, 4.0, 0.02);
+    let p = FiniteSizeParams::builder().block_size(1e4).build().unwrap();
+    let r = finite_user_rate(&s, &p, &ch, 1e4);
+    assert_eq!(r.pe_worst_corner, Some(WorstCorner::Interior));
+    let (lo, hi, s2) =
+        (r.pe_transmittance_min.unwrap(), r.pe_transmittance_max.unwrap(), r.pe_noise_variance_max.unwrap());
+    let f = |tt: f64| nomaqkd::rates::holevo_information(&s, 5.0, tt, s2 - tt - 1.0).0;
+    let (_, full, corner) = nomaqkd::finite::box_worst_case(f, lo, hi, false);
+    assert_eq!(corner, WorstCorner::Interior);
+    assert_eq!(r.finite_holevo.unwrap(), full);
+    assert!(full > f(lo) && full > f(hi));
+}

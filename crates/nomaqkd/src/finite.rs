@@ -506,7 +506,7 @@ pub fn box_worst_case(f: impl Fn(f64) -> f64, t_min: f64, t_max: f64, shortcut: 
             let den = (x2 - x1) * (f2 - f3) - (x2 - x3) * (f2 - f1);
             // Curvature sign: concave (a maximum) when the second divided difference is < 0.
             let second = ((f3 - f2) / (x3 - x2) - (f2 - f1) / (x2 - x1)) / (x3 - x1);
-            if !(second < 0.0) || den == 0.0 {
+            if second.is_nan() || second >= 0.0 || den == 0.0 {
                 return None;
             }
             Some(x2 - 0.5 * ((x2 - x1).powi(2) * (f2 - f3) - (x2 - x3).powi(2) * (f2 - f1)) / den)

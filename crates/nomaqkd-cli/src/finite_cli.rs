@@ -328,12 +328,12 @@ pub fn table(out: &mut dyn Write, r: &RateReport, f: &FiniteRun) -> io::Result<(
     write_table(out, &header, &rows)?;
     writeln!(
         out,
-        "sum K_fin        {} bit/symbol (inconclusive users count 0)",
+        "sum K_fin         {} bit/symbol (inconclusive users count 0)",
         num(f.report.sum_finite_secret_key_rate)
     )?;
     writeln!(out, "sum K_fin clipped {} bit/symbol", num(f.report.sum_finite_secret_key_rate_clipped))?;
     if let Some((raw, clip)) = f.report.sum_composable {
-        writeln!(out, "sum K_comp       {} bit/symbol (clipped {})", num(raw), num(clip))?;
+        writeln!(out, "sum K_comp        {} bit/symbol (clipped {})", num(raw), num(clip))?;
         writeln!(out, "note: {COMPOSABLE_NOTE}")?;
     }
     if let Some((_, s)) = &f.min_block {

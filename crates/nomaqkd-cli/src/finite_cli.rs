@@ -6,8 +6,8 @@ use crate::args::FiniteArgs;
 use crate::config::{bad, parse_f64, pick, Common, InputError, ScenarioFile};
 use crate::output::{num, write_table};
 use nomaqkd::finite::{
-    check_settings, evaluate_finite, min_block_sizes, FiniteReport, FiniteSizeParams, FiniteUserRate, Security,
-    WorstCase, MIN_BLOCK_LOG10_RESOLUTION,
+    check_settings, evaluate_finite, min_block_sizes, user_block_size, FiniteReport, FiniteSizeParams, FiniteUserRate,
+    Security, WorstCase, MIN_BLOCK_LOG10_RESOLUTION,
 };
 use nomaqkd::{Access, Convention, Model, RateReport, UserReport, Warning};
 use serde::Serialize;
@@ -129,12 +129,27 @@ pub struct FiniteRun {
 
 /// Compute the finite-size figures for the powers `v`.
 pub fn compute(common: &Common, order: &[usize], v: &[f64], options: FiniteOptions) -> Result<FiniteRun, InputError> {
-    let report = evaluate_finite(&common.settings, &options.params, &common.network, order, v)?;
+    let mut report = evaluate_finite(&common.settings, &options.params, &common.network, order, v)?;
     let min_block = if options.min_block_size {
         Some(min_block_sizes(&common.settings, &options.params, &common.network, order, v)?)
     } else {
         None
     };
+    if let Some((per_user, _)) = &min_block {
+        let p = &options.params;
+        let k = common.network.len();
+        for (i, n) in per_user.iter().enumerate() {
+            if let Some(n) = n {
+                let ms =
+                    f64::from(p.pe_samples_per_symbol()) * p.pe_fraction() * user_block_size(&common.settings, k, *n);
+                if ms < 1e6 {
+                    report.warnings.push(Warning::Other(format!(
+                        "user {i}: min_block_size {n:.4e} has m_s = {ms:.3e} < 1e6 PE samples, where the first-order sigma^2_max bound is optimistic"
+                    )));
+                }
+            }
+        }
+    }
     Ok(FiniteRun { options, report, min_block })
 }
 

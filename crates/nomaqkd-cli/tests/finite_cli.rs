@@ -213,3 +213,93 @@ fn scenario_keys() {
     std::fs::write(&p, "transmittance = [0.5]\nmodulation_variance = 4\nfinite_size = true\nblok_size = 1\n").unwrap();
     assert_eq!(run(&["rate", "--scenario", p.to_str().unwrap()]).status.code(), Some(2));
 }
+
+/// SPEC §9.6 value for F1 (composable, box, r = 2) through the CLI, with the label.
+#[test]
+fn composable_through_cli() {
+    let v = json(&[
+        "rate",
+        "--transmittance",
+        "0.5",
+        "--modulation-variance",
+        "4",
+        "--excess-noise",
+        "0.01",
+        "--finite-size",
+        "--block-size",
+        "1e10",
+        "--security",
+        "composable",
+        "--format",
+        "json",
+    ]);
+    let g = v["users"][0]["composable_secret_key_rate"].as_f64().unwrap();
+    assert!(rel(g, 0.067543873) < 1e-8, "{g}");
+    assert!(v["finite_size"]["composable_note"].as_str().unwrap().contains("adaptation"));
+    assert!(v["sum_composable_secret_key_rate"].is_f64());
+}
+
+/// OMA: each user's finite rate equals a K = 1 run at N/K; sums time-shared (SPEC §9.4).
+#[test]
+fn oma_through_cli() {
+    let v = json(&[
+        "rate",
+        "--transmittance",
+        "0.8,0.4",
+        "--modulation-variance",
+        "5,8",
+        "--excess-noise",
+        "0.02",
+        "--access",
+        "oma",
+        "--finite-size",
+        "--block-size",
+        "2e9",
+        "--format",
+        "json",
+    ]);
+    let mut sum = 0.0;
+    for (k, (t, va)) in [("0.8", "5"), ("0.4", "8")].iter().enumerate() {
+        let one = json(&[
+            "rate",
+            "--transmittance",
+            t,
+            "--modulation-variance",
+            va,
+            "--excess-noise",
+            "0.02",
+            "--finite-size",
+            "--block-size",
+            "1e9",
+            "--format",
+            "json",
+        ]);
+        let a = v["users"][k]["finite_secret_key_rate"].as_f64().unwrap();
+        let b = one["users"][0]["finite_secret_key_rate"].as_f64().unwrap();
+        assert!(rel(a, b) < 1e-14, "{a} vs {b}");
+        sum += 0.5 * a;
+    }
+    assert!(rel(v["sum_finite_secret_key_rate"].as_f64().unwrap(), sum) < 1e-14);
+}
+
+#[test]
+fn csv_has_finite_columns() {
+    let out = run(&[
+        "rate",
+        "--transmittance",
+        "0.5",
+        "--modulation-variance",
+        "4",
+        "--finite-size",
+        "--min-block-size",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    for col in ["finite_secret_key_rate", "pe_worst_corner", "estimation_inconclusive", "min_block_size"] {
+        assert!(header.split(',').any(|c| c == col), "{col} in {header}");
+    }
+    assert_eq!(text.lines().count(), 2);
+}

@@ -1,7 +1,7 @@
 //! Finite-size secret key rates per user under SIC (SPEC §9).
 //!
 //! Collective-attack GG02 finite-size analysis of Leverrier, Grosshans and
-//! Grangier [LGG10] (PRA 81, 062343 (2010)), heterodyne variant:
+//! Grangier \[LGG10\] (PRA 81, 062343 (2010)), heterodyne variant:
 //!
 //! K_k^fin = (n/N)·[η·I_k − S_PE,k − Δ(n)]   (SPEC §9.4)
 //!
@@ -10,7 +10,7 @@
 //! worst case over the whole confidence box ([`WorstCase::Box`]) instead of the
 //! (T_min, σ²_max) corner ([`WorstCase::Lgg10`]).
 //!
-//! A composable option after Mountogiannakis et al. [MPBP22] Eqs. (92)–(93)
+//! A composable option after Mountogiannakis et al. \[MPBP22\] Eqs. (92)–(93)
 //! is in [`ComposableParams`]; its heterodyne adaptation is ours (SPEC §9.6).
 //!
 //! ```
@@ -448,7 +448,7 @@ pub fn receiver_noise(settings: &Settings) -> f64 {
     }
 }
 
-/// Penalty Δ(n) = 7·√(log2(2/ε̄)/n) + (2/n)·log2(1/ε_PA) [LGG10] (SPEC §9.4).
+/// Penalty Δ(n) = 7·√(log2(2/ε̄)/n) + (2/n)·log2(1/ε_PA) \[LGG10\] (SPEC §9.4).
 #[inline]
 pub fn finite_size_penalty(n: f64, eps_smooth: f64, eps_pa: f64) -> f64 {
     7.0 * ((2.0 / eps_smooth).log2() / n).sqrt() + 2.0 / n * (1.0 / eps_pa).log2()

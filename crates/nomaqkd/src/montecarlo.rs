@@ -4,7 +4,7 @@
 //! with delta-method intervals and z-scores against SPEC's analytic targets.
 //!
 //! **Threads.** The library has no thread policy (STYLE 1): it exposes the
-//! pure per-chunk computation [`chunk_sums`] over fixed chunks of
+//! pure per-chunk computation [`Simulation::chunk_sums`] over fixed chunks of
 //! [`CHUNK_SYMBOLS`] symbols, and [`Simulation::estimates`] on the chunk sums
 //! reduced *in chunk order*. A caller may map chunks on any number of threads
 //! (the CLI uses rayon), collect in index order and reduce with

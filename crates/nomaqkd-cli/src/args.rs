@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate per-user and sum secret key rates for given powers (SPEC §2–§6).
     Rate(RateArgs),
+    /// Quadrature-level Monte Carlo of the uplink, checked against the model (SPEC §10).
+    Simulate(SimulateArgs),
 }
 
 /// Flags of `nomaqkd rate`.
@@ -26,6 +28,9 @@ pub struct RateArgs {
     /// Shared scenario flags.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Finite-size flags (SPEC §9, §11.5).
+    #[command(flatten)]
+    pub finite: FiniteArgs,
 }
 
 /// Flags shared by `rate`, `optimize` and `simulate` (SPEC §11.1).
@@ -104,4 +109,60 @@ pub struct CommonArgs {
     /// Output format: table, json or csv [default: table].
     #[arg(long, value_name = "FMT")]
     pub format: Option<String>,
+}
+
+/// Finite-size flags of `nomaqkd rate` (SPEC §9.2, §11.5). Values stay strings;
+/// `finite_cli.rs` validates them with the scenario file.
+#[derive(Debug, Args, Default, Clone)]
+pub struct FiniteArgs {
+    /// Report finite-size key rates (SPEC §9; standard/trusted, exact model).
+    #[arg(long)]
+    pub finite_size: bool,
+    /// Block size N: BS symbols per block (> 0) [default: 1e9].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub block_size: Option<String>,
+    /// Fraction of symbols disclosed for parameter estimation, in (0,1) [default: 0.5].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub pe_fraction: Option<String>,
+    /// Parameter-estimation failure probability per user, in (0,1) [default: 1e-10].
+    #[arg(long, value_name = "EPS", allow_hyphen_values = true)]
+    pub eps_pe: Option<String>,
+    /// Smoothing parameter, in (0,1) [default: 1e-10].
+    #[arg(long, value_name = "EPS", allow_hyphen_values = true)]
+    pub eps_smooth: Option<String>,
+    /// Privacy-amplification failure probability, in (0,1) [default: 1e-10].
+    #[arg(long, value_name = "EPS", allow_hyphen_values = true)]
+    pub eps_pa: Option<String>,
+    /// Real PE samples per symbol: 2 (q and p pooled) or 1 (LGG10 homodyne count) [default: 2].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub pe_samples_per_symbol: Option<String>,
+    /// Worst case of Eve's information: box (max over [T_min, T_max]) or lgg10 (T_min corner) [default: box].
+    #[arg(long, value_name = "NAME")]
+    pub worst_case: Option<String>,
+    /// collective (LGG10) or composable (also our heterodyne adaptation of MPBP22) [default: collective].
+    #[arg(long, value_name = "NAME")]
+    pub security: Option<String>,
+    /// Also report the smallest block size N in [1e3, 1e15] with a positive rate.
+    #[arg(long)]
+    pub min_block_size: bool,
+}
+
+/// Flags of `nomaqkd simulate` (SPEC §10, §11.5).
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Shared scenario flags (needs --modulation-variance or --power-dbm).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Symbols per replicate N_MC (> 0) [default: 1e6].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub symbols: Option<String>,
+    /// Replicates R (>= 1) [default: 20].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub replicates: Option<String>,
+    /// SIC: genie (subtract the true sqrt(T_j) x_j) or estimated (subtract t_hat_j x_j) [default: genie].
+    #[arg(long, value_name = "MODE")]
+    pub sic: Option<String>,
+    /// Replicates of the PE coverage check, m = 1e4 symbols each (0 skips it and the T_min check) [default: 2000].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    pub coverage_replicates: Option<String>,
 }

@@ -220,8 +220,8 @@ impl ScenarioFile {
     }
 }
 
-/// A value from the command line, else from the file, else none.
-fn pick<T>(
+/// A value from the command line, else from the file, else none (shared by the subcommands).
+pub fn pick<T>(
     flag: &str,
     cli: Option<&String>,
     parse: impl Fn(&str, &str) -> Result<T, InputError>,

@@ -4,8 +4,10 @@
 
 mod args;
 mod config;
+mod finite_cli;
 mod output;
 mod rate;
+mod simulate;
 
 use clap::Parser;
 use std::io::{self, Write};
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match &cli.command {
         args::Command::Rate(a) => rate::run(a, &mut out),
+        args::Command::Simulate(a) => simulate::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {

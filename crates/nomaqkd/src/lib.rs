@@ -13,6 +13,10 @@
 //! | `trusted` | realistic receiver, detector efficiency and noise trusted (SPEC §4.2) |
 //! | `paper` | the paper's equations with typos fixed; not physical (SPEC §4.3) |
 //!
+//! Finite-size rates per user (SPEC §9) are in [`finite`]; the quadrature-level
+//! Monte Carlo that checks the model against simulated data (SPEC §10) is in
+//! [`montecarlo`].
+//!
 //! ```
 //! use nomaqkd::{evaluate, Network, Settings};
 //! // Two users, SIC order by gain (user 0 decoded first).
@@ -30,6 +34,8 @@ pub mod channel;
 pub mod convention;
 pub mod entropy;
 pub mod error;
+pub mod finite;
+pub mod montecarlo;
 pub mod power;
 pub mod rates;
 

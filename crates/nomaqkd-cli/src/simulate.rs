@@ -1,0 +1,284 @@
+//! `nomaqkd simulate`: seeded quadrature-level Monte Carlo (SPEC §10, §11.5).
+//!
+//! Thread policy lives here: rayon maps the library's pure per-chunk function
+//! over (replicate, chunk) pairs, results are collected in index order and
+//! reduced in chunk order, so the output is identical for any thread count
+//! (RAYON_NUM_THREADS). A progress bar is drawn on stderr when it is a terminal.
+
+use crate::args::SimulateArgs;
+use crate::config::{bad, open_scenario, parse_f64, pick, resolve_common, Format, InputError};
+use crate::output::{num, write_table};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nomaqkd::montecarlo::{
+    chunk_count, chunk_len, reduce_in_order, summarize, ChunkSums, SicMode, Simulation, SimulationPlan,
+    SimulationReport, QUANTITIES,
+};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+
+fn parse_count(field: &str, s: &str, min: u64) -> Result<u64, InputError> {
+    let x = parse_f64(field, s)?;
+    if !(x.is_finite() && x >= min as f64 && x <= 1e15 && x.fract() == 0.0) {
+        return Err(bad(format!("{field}: {s} is not allowed; expected an integer in [{min}, 1e15]")));
+    }
+    Ok(x as u64)
+}
+
+/// Map `f` over (replicate id, symbols) jobs chunk by chunk in parallel; one reduced sum per job, in order.
+fn run_jobs(sim: &Simulation, jobs: &[(u64, u64)], bar: &ProgressBar) -> Vec<ChunkSums> {
+    let tasks: Vec<(usize, u64, u64, u64)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, &(rep, n))| (0..chunk_count(n)).map(move |c| (j, rep, c, chunk_len(n, c))))
+        .collect();
+    let sums: Vec<ChunkSums> = tasks
+        .par_iter()
+        .map(|&(_, rep, c, len)| {
+            let s = sim.chunk_sums(rep, c, len);
+            bar.inc(len);
+            s
+        })
+        .collect();
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut start = 0;
+    for (j, _) in jobs.iter().enumerate() {
+        let end = start + tasks[start..].iter().take_while(|t| t.0 == j).count();
+        out.push(reduce_in_order(sim.users(), &sums[start..end]));
+        start = end;
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct SimulateJson<'a> {
+    convention: nomaqkd::Convention,
+    access: nomaqkd::Access,
+    order: Option<&'a [usize]>,
+    seed: u64,
+    symbols: u64,
+    replicates: u64,
+    sic: SicMode,
+    #[serde(flatten)]
+    report: &'a SimulationReport,
+}
+
+/// Run `simulate`, writing the result to `out`.
+pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut file = open_scenario(&args.common)?;
+    let common = resolve_common(&args.common, &mut file, false)?;
+    macro_rules! from_file {
+        ($method:ident, $key:literal) => {
+            match file.as_mut() {
+                Some(f) => f.$method($key)?,
+                None => None,
+            }
+        };
+    }
+    let sym_file = from_file!(take_f64, "symbols").map(|x| x.to_string());
+    let rep_file = from_file!(take_f64, "replicates").map(|x| x.to_string());
+    let sic_file = from_file!(take_str, "sic");
+    let cov_file = from_file!(take_f64, "coverage_replicates").map(|x| x.to_string());
+    if let Some(f) = file {
+        f.finish()?;
+    }
+    let id = |_: &str, s: &str| Ok::<String, InputError>(s.to_string());
+    let symbols = pick("--symbols", args.symbols.as_ref(), id, sym_file)?
+        .map(|s| parse_count("symbols", &s, 1))
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let replicates = pick("--replicates", args.replicates.as_ref(), id, rep_file)?
+        .map(|s| parse_count("replicates", &s, 1))
+        .transpose()?
+        .unwrap_or(20);
+    let coverage_replicates = pick("--coverage-replicates", args.coverage_replicates.as_ref(), id, cov_file)?
+        .map(|s| parse_count("coverage_replicates", &s, 0))
+        .transpose()?
+        .unwrap_or(2000);
+    let sic = pick("--sic", args.sic.as_ref(), id, sic_file)?
+        .map(|s| s.parse::<SicMode>())
+        .transpose()
+        .map_err(InputError::from)?
+        .unwrap_or_default();
+    let v = common
+        .modulation_variance
+        .clone()
+        .ok_or_else(|| bad("--modulation-variance: missing; expected --modulation-variance or --power-dbm"))?;
+    let order = common.order()?.expect("simulate never uses --order best");
+    let sim = Simulation::new(&common.settings, &common.network, &order, &v, common.seed).map_err(InputError::from)?;
+    let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };
+
+    let total = replicates * symbols + (coverage_replicates + u64::from(coverage_replicates > 0)) * plan.pe_symbols;
+    let bar = if std::io::stderr().is_terminal() && total >= 5_000_000 {
+        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} symbols ({per_sec}, eta {eta})")
+                .expect("valid template"),
+        );
+        b.set_message("simulate");
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let main_jobs: Vec<(u64, u64)> = (0..replicates).map(|r| (r, symbols)).collect();
+    let main = run_jobs(&sim, &main_jobs, &bar);
+    let mut cov_jobs: Vec<(u64, u64)> =
+        (0..coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols)).collect();
+    if coverage_replicates > 0 {
+        cov_jobs.push((plan.t_min_replicate_id(), plan.pe_symbols));
+    }
+    let mut cov = run_jobs(&sim, &cov_jobs, &bar);
+    let tmin = if coverage_replicates > 0 { cov.pop() } else { None };
+    bar.finish_and_clear();
+    let report = summarize(&sim, &plan, &main, &cov, tmin.as_ref());
+    crate::output::warnings_to_stderr(&report.warnings);
+    match common.format {
+        Format::Json => crate::output::json(
+            out,
+            &SimulateJson {
+                convention: common.settings.convention(),
+                access: common.settings.access(),
+                order: (common.settings.access() == nomaqkd::Access::Noma).then_some(sim.order()),
+                seed: common.seed,
+                symbols,
+                replicates,
+                sic,
+                report: &report,
+            },
+        )?,
+        Format::Csv => csv(out, &report)?,
+        Format::Table => table(out, &report, &common)?,
+    }
+    Ok(())
+}
+
+fn table(out: &mut dyn Write, r: &SimulationReport, c: &crate::config::Common) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "simulate: convention {}  access {}  K = {}  {} replicates x {} symbols  SIC {}  seed {}",
+        c.settings.convention(),
+        c.settings.access(),
+        r.users.len(),
+        r.plan.replicates,
+        r.plan.symbols,
+        match r.plan.sic {
+            SicMode::Genie => "genie",
+            SicMode::Estimated => "estimated",
+        },
+        c.seed
+    )?;
+    let header: Vec<String> =
+        ["user", "quantity", "target", "mean estimate", "s(q)", "mean z", "var z", "max |z|", "check"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    let mut rows = Vec::new();
+    for u in &r.users {
+        let Some(map) = &u.estimates else {
+            rows.push(vec![
+                u.user.to_string(),
+                "(silent)".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ]);
+            continue;
+        };
+        for name in QUANTITIES {
+            let q = &map[name];
+            let mean = q.estimates.iter().sum::<f64>() / q.estimates.len() as f64;
+            let ok = q.z_bound_passed && q.mean_passed && q.variance_passed;
+            rows.push(vec![
+                u.user.to_string(),
+                name.to_string(),
+                num(q.target),
+                num(mean),
+                num(q.std_error),
+                format!("{:+.3}", q.mean_z),
+                q.var_z.map_or("-".into(), |v| format!("{v:.3}")),
+                format!("{:.3}", q.max_abs_z),
+                if ok { "pass".into() } else { "FAIL".into() },
+            ]);
+        }
+    }
+    write_table(out, &header, &rows)?;
+    for u in r.users.iter().filter(|u| u.active) {
+        let kmax = u.residual_excess_kurtosis.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        writeln!(
+            out,
+            "user {}: residual |excess kurtosis| max {:.4} (bound {:.4}) {}",
+            u.user,
+            kmax,
+            u.kurtosis_bound,
+            if u.kurtosis_passed { "pass" } else { "FAIL" }
+        )?;
+        if let Some(cv) = &u.coverage {
+            writeln!(
+                out,
+                "user {}: PE coverage over {} x {} symbols (eps_PE {}): T bound failed {}, sigma^2 bound failed {} (accept [{}, {}]) {}",
+                u.user,
+                cv.replicates,
+                cv.pe_symbols,
+                cv.eps_pe,
+                cv.transmittance_failures,
+                cv.noise_variance_failures,
+                cv.accept.0,
+                cv.accept.1,
+                if cv.passed() { "pass" } else { "FAIL" }
+            )?;
+        }
+        if let Some(t) = &u.t_min {
+            writeln!(
+                out,
+                "user {}: T_min from one PE run {:.8} vs analytic {:.8} (5 s = {:.2e}) {}",
+                u.user,
+                t.estimated,
+                t.analytic,
+                5.0 * t.std_error,
+                if t.passed { "pass" } else { "FAIL" }
+            )?;
+        }
+    }
+    writeln!(out, "all checks passed: {}", r.all_checks_passed)?;
+    Ok(())
+}
+
+fn csv(out: &mut dyn Write, r: &SimulationReport) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "user",
+        "quantity",
+        "replicate",
+        "estimate",
+        "target",
+        "std_error",
+        "z_score",
+        "interval_low",
+        "interval_high",
+    ])?;
+    for u in &r.users {
+        let Some(map) = &u.estimates else { continue };
+        for name in QUANTITIES {
+            let q = &map[name];
+            for (i, (e, z)) in q.estimates.iter().zip(&q.z_scores).enumerate() {
+                w.write_record([
+                    u.user.to_string(),
+                    name.to_string(),
+                    i.to_string(),
+                    e.to_string(),
+                    q.target.to_string(),
+                    q.std_error.to_string(),
+                    z.to_string(),
+                    q.intervals[i][0].to_string(),
+                    q.intervals[i][1].to_string(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -32,6 +32,7 @@ pub mod entropy;
 pub mod error;
 pub mod power;
 pub mod rates;
+pub mod sweep;
 
 pub use channel::{lognormal_fading, transmittance_from_distance, LinkGeometry};
 pub use convention::{Access, Convention, Model, Receiver, Settings};

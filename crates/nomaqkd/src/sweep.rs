@@ -79,7 +79,7 @@ impl Axis {
             Axis::SigmaX => (v.is_finite() && v >= 0.0, "a finite number >= 0"),
             Axis::Transmittance => (v > 0.0 && v < 1.0, "a number in (0, 1)"),
             Axis::ExcessNoise => (v.is_finite() && v >= 0.0, "a finite number >= 0 (SNU)"),
-            Axis::Users => (v >= 1.0 && v <= 4096.0 && v.fract() == 0.0, "an integer in [1, 4096]"),
+            Axis::Users => ((1.0..=4096.0).contains(&v) && v.fract() == 0.0, "an integer in [1, 4096]"),
         };
         if ok {
             Ok(v)

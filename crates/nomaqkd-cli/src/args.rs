@@ -15,9 +15,45 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Evaluate per-user and sum secret key rates for given powers (SPEC §2–§6).
     Rate(RateArgs),
+    /// Sweep a grid of scenarios with turbulence Monte Carlo; CSV + JSON metadata (+ figure).
+    Sweep(SweepArgs),
+    /// Regenerate the equivalents of the paper's Figs. 2-8 and a claims report.
+    Reproduce(ReproduceArgs),
+}
+
+/// Flags of `nomaqkd sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep scenario TOML: base parameters, [[axes]], policies, conventions, realizations.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Output directory (created): <name>.csv, <name>.json and, with a [plot] table, <name>.png/.svg.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Fewer realizations and grid points (the scenario's quick_* values).
+    #[arg(long)]
+    pub quick: bool,
+    /// Continue an interrupted run: keep finished rows, compute the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Testing: stop once at least N rows are written (as if interrupted).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after_rows: Option<String>,
+}
+
+/// Flags of `nomaqkd reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Output directory (created).
+    #[arg(long, value_name = "DIR", default_value = "reproduce-out")]
+    pub out: PathBuf,
+    /// Fewer realizations and grid points (< 60 s on 2 cores).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// Flags of `nomaqkd rate`.

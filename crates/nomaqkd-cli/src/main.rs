@@ -5,7 +5,10 @@
 mod args;
 mod config;
 mod output;
+mod plot;
 mod rate;
+mod reproduce;
+mod sweep;
 
 use clap::Parser;
 use std::io::{self, Write};
@@ -42,6 +45,8 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match &cli.command {
         args::Command::Rate(a) => rate::run(a, &mut out),
+        args::Command::Sweep(a) => sweep::cli(a, &mut out),
+        args::Command::Reproduce(a) => reproduce::cli(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {
@@ -58,6 +63,10 @@ fn main() -> ExitCode {
                         return ExitCode::SUCCESS;
                     }
                 }
+            }
+            if let Some(stop) = e.downcast_ref::<sweep::Interrupted>() {
+                eprintln!("{stop}");
+                return ExitCode::from(130);
             }
             if let Some(input) = e.downcast_ref::<config::InputError>() {
                 eprintln!("error: {input}");

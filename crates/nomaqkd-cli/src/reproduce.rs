@@ -139,7 +139,7 @@ fn claim_gain(data: &BTreeMap<String, Vec<Row>>) -> Claim {
                         let (a, b) = (r.get("sum_rate_clipped_mean"), q.get("sum_rate_clipped_mean"));
                         if b > 1e-9 {
                             let gain = 100.0 * (a / b - 1.0);
-                            if slot.as_ref().is_none_or(|(g, _)| gain > *g) {
+                            if !matches!(slot, Some((g, _)) if *g >= gain) {
                                 *slot = Some((gain, format!("{fig} point {}", r.point)));
                             }
                         }

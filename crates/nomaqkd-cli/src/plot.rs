@@ -451,7 +451,12 @@ where
             let y = p.y.expect("heatmap has y").as_str();
             let policy = p.policy.clone().unwrap_or_else(|| sc.variants[0].policy.clone());
             let data = heat_grid(rows, conv, &policy, x, y, &p.metric);
-            draw_heat_panel(area, &format!("{conv} convention, {policy}"), x, y, &p.metric, &data)?;
+            let vals: Vec<f64> = data.2.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+            let note = match vals.first() {
+                Some(v0) if vals.iter().all(|v| v == v0) => format!(" (all {v0})"),
+                _ => String::new(),
+            };
+            draw_heat_panel(area, &format!("{conv} convention, {policy}{note}"), x, y, &p.metric, &data)?;
         } else {
             let series = line_series(rows, conv, x, &p.metric);
             draw_line_panel(area, &format!("{conv} convention"), x, &p.metric, &series, &labels)?;

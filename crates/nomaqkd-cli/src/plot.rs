@@ -261,7 +261,7 @@ fn tick(v: f64, span: f64) -> String {
 const LEGEND_ITEM_PX: u32 = 210;
 
 fn legend_height(labels: &[String], width: u32) -> u32 {
-    let cols = (width / LEGEND_ITEM_PX).max(1) as usize;
+    let cols = (width.saturating_sub(40) / LEGEND_ITEM_PX).max(1) as usize;
     (labels.len().div_ceil(cols) as u32) * 20 + 12
 }
 
@@ -270,7 +270,7 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[Stri
 where
     DB::ErrorType: 'static,
 {
-    let cols = (area.dim_in_pixel().0 / LEGEND_ITEM_PX).max(1) as usize;
+    let cols = (area.dim_in_pixel().0.saturating_sub(40) / LEGEND_ITEM_PX).max(1) as usize;
     let left = (area.dim_in_pixel().0 as i32 - (cols.min(labels.len()) as i32) * LEGEND_ITEM_PX as i32) / 2;
     for (i, l) in labels.iter().enumerate() {
         let (c, r) = ((i % cols) as i32, (i / cols) as i32);

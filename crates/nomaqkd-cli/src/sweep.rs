@@ -26,7 +26,12 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn install_ctrlc() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(|| {
+            // A second Ctrl-C exits at once: every finished row is already flushed.
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
     });
 }
 

@@ -249,13 +249,11 @@ fn color_of(labels: &[String], label: &str) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// Tick text: integers for wide ranges, two decimals otherwise.
+/// Tick text with enough decimals to tell about five ticks over `span` apart.
 fn tick(v: f64, span: f64) -> String {
-    if span >= 5.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
+    let decimals =
+        if span > 0.0 && span.is_finite() { (-(span / 5.0).log10()).ceil().clamp(0.0, 6.0) as usize } else { 2 };
+    format!("{v:.decimals$}")
 }
 
 const LEGEND_ITEM_PX: u32 = 210;

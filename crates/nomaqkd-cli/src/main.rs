@@ -4,6 +4,7 @@
 
 mod args;
 mod config;
+mod optimize;
 mod output;
 mod rate;
 
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match &cli.command {
         args::Command::Rate(a) => rate::run(a, &mut out),
+        args::Command::Optimize(a) => optimize::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {

@@ -187,8 +187,8 @@ pub fn objective_gradient(
             }
         }
         Access::Oma => {
-            for i in 0..k {
-                grad[i] = frac * ws.own[i];
+            for (gi, &o) in grad.iter_mut().zip(&ws.own) {
+                *gi = frac * o;
             }
         }
     }

@@ -108,6 +108,10 @@ pub enum Status {
     MaxIterations,
     /// A rule-based policy (no iterations).
     ClosedForm,
+    /// No ascent step passed the minorant test although the projected gradient is not
+    /// small: a kink of the objective (h is 0 below 1, so `paper` states near the
+    /// physicality edge are not differentiable). Not in SPEC §11.4's list; reported honestly.
+    Stalled,
 }
 
 impl Status {
@@ -117,6 +121,7 @@ impl Status {
             Status::Converged => "converged",
             Status::MaxIterations => "max_iterations",
             Status::ClosedForm => "closed_form",
+            Status::Stalled => "stalled",
         }
     }
 }

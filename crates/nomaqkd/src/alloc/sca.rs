@@ -247,8 +247,9 @@ pub fn kkt_residual(network: &Network, bounds: &Bounds, v: &[f64], g: &[f64]) ->
 
 /// Monotone SCA from `start` (projected onto the feasible set first).
 ///
-/// Stops when an iteration gains ≤ τ·max(1, |f|) (`Converged`) or after
-/// `max_iterations` iterations (`MaxIterations`).
+/// Stops when an iteration gains ≤ τ·max(1, |f|) (`Converged`), after
+/// `max_iterations` iterations (`MaxIterations`), or when no step passes the minorant
+/// test (`Converged` if the KKT residual is ≤ 1e-6, else `Stalled`).
 pub fn sca(
     settings: &Settings,
     network: &Network,
@@ -305,7 +306,7 @@ pub fn sca(
         if !accepted {
             // No step passes the minorant test at floating-point resolution: stationary.
             history.push(f);
-            status = Status::Converged;
+            status = Status::Stalled;
             break;
         }
         let fchk = objective_gradient(settings, network, order, &vn, Some(&mut gn), &mut ws);
@@ -330,5 +331,9 @@ pub fn sca(
         }
     }
     let kkt = kkt_residual(network, bounds, &v, &g);
+    if status == Status::Stalled && kkt <= 1e-6 {
+        // Stationary to floating-point resolution.
+        status = Status::Converged;
+    }
     ScaRun { v, value: f, history, iterations, status, kkt_residual: kkt }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod config;
+mod optimize;
 mod output;
 mod plot;
 mod rate;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         args::Command::Rate(a) => rate::run(a, &mut out),
         args::Command::Sweep(a) => sweep::cli(a, &mut out),
         args::Command::Reproduce(a) => reproduce::cli(a, &mut out),
+        args::Command::Optimize(a) => optimize::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {

@@ -9,7 +9,10 @@
 use crate::args::SweepArgs;
 use crate::config::{bad, InputError, ScenarioFile};
 use crate::plot;
-use nomaqkd::sweep::{run_point, Axis, Base, Evaluator, Grid, Layout, PolicyOutcome, Variant, VariantSummary};
+use nomaqkd::sweep::{
+    evaluate_policy, run_point, Axis, Base, Evaluator, Grid, Layout, PolicyOutcome, SolverOptions, Variant,
+    VariantSummary,
+};
 use nomaqkd::{Convention, LinkGeometry, Model, Network, Receiver, Settings};
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -35,19 +38,15 @@ pub fn install_ctrlc() {
     });
 }
 
-/// Policies the command line can compute.
-pub const POLICIES: &[&str] = &["qoma", "uqpa", "cih"];
-/// Policies of SPEC §7 that need the optimizer (not yet merged).
-pub const PENDING_POLICIES: &[&str] = &["sca", "global", "qoma-opt", "oma-best"];
+/// Policies of SPEC §7, all computed by `nomaqkd::alloc::optimize`.
+pub const POLICIES: &[&str] = &["sca", "global", "qoma", "qoma-opt", "oma-best", "uqpa", "cih"];
 
-/// The per-realization evaluator used by the command line.
+/// The per-realization evaluator used by the command line: `nomaqkd::alloc::optimize`
+/// with the scenario's solver options (clipped objective, gain order, no caps).
 pub fn cli_evaluator(
-    settings: &Settings,
-    network: &Network,
-    budget: f64,
-    policy: &str,
-) -> Result<PolicyOutcome, nomaqkd::InputError> {
-    nomaqkd::sweep::rule_evaluator(settings, network, budget, policy)
+    options: SolverOptions,
+) -> impl Fn(&Settings, &Network, f64, &str) -> Result<PolicyOutcome, nomaqkd::InputError> + Sync {
+    move |settings, network, budget, policy| evaluate_policy(settings, network, budget, policy, &options)
 }
 
 /// What a figure's plot shows (read from the scenario's `[plot]` table).
@@ -90,6 +89,8 @@ pub struct SweepScenario {
     pub quick: bool,
     /// Plot description, if any.
     pub plot: Option<PlotSpec>,
+    /// Optimizer settings (`starts`, `tolerance`, `max_iterations` keys).
+    pub solver: SolverOptions,
 }
 
 fn strings(file: &mut ScenarioFile, key: &str) -> Result<Option<Vec<String>>, InputError> {
@@ -246,6 +247,25 @@ impl SweepScenario {
         base.symbol_rate_baud = f.take_f64("symbol_rate_baud")?.unwrap_or(nomaqkd::power::DEFAULT_SYMBOL_RATE_BAUD);
         nomaqkd::power::validate_conversion(base.geometry.wavelength_m(), base.symbol_rate_baud)?;
         let seed = f.take_u64("seed")?.unwrap_or(1);
+        let mut solver = SolverOptions::default();
+        if let Some(n) = f.take_u64("starts")? {
+            if !(1..=100_000).contains(&n) {
+                return Err(bad(format!("starts: {n} is not allowed; expected an integer in [1, 100000]")));
+            }
+            solver.starts = n as usize;
+        }
+        if let Some(n) = f.take_u64("max_iterations")? {
+            if !(1..=1_000_000).contains(&n) {
+                return Err(bad(format!("max_iterations: {n} is not allowed; expected an integer in [1, 1000000]")));
+            }
+            solver.max_iterations = n as usize;
+        }
+        if let Some(t) = f.take_f64("tolerance")? {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(bad(format!("tolerance: {t} is not allowed; expected a finite number >= 0")));
+            }
+            solver.tolerance = t;
+        }
         let full_r = f.take_u64("realizations")?.unwrap_or(100);
         let quick_r = f.take_u64("quick_realizations")?.unwrap_or(full_r.min(8));
         let realizations = if quick { quick_r } else { full_r };
@@ -275,12 +295,6 @@ impl SweepScenario {
                     true,
                 )?;
                 for p in &policies {
-                    if PENDING_POLICIES.contains(&p.as_str()) {
-                        return Err(bad(format!(
-                            "policies: `{p}` is not available in this build (the optimizer is pending); expected one of {}",
-                            POLICIES.join(", ")
-                        )));
-                    }
                     if !POLICIES.contains(&p.as_str()) {
                         return Err(bad(format!(
                             "policies: `{p}` is not allowed; expected one of {}",
@@ -331,6 +345,7 @@ impl SweepScenario {
             seed,
             quick,
             plot,
+            solver,
         })
     }
 
@@ -356,6 +371,7 @@ impl SweepScenario {
             "unphysical_users",
             "above_plob_users",
             "infeasible_realizations",
+            "iteration_cap_realizations",
         ] {
             h.push(c.to_string());
         }
@@ -391,6 +407,7 @@ impl SweepScenario {
                 s.unphysical_users,
                 s.above_plob_users,
                 s.infeasible_realizations,
+                s.iteration_cap_realizations,
             ] {
                 cells.push(n.to_string());
             }
@@ -542,8 +559,8 @@ fn write_metadata(sc: &SweepScenario, path: &Path, summary: Option<&RunSummary>,
         "axes": axes,
         "variants": variants,
         "base": sc.base,
-        "evaluator": "closed-form rules qoma/uqpa/cih (optimizing policies pending)",
-        "pending_policies": PENDING_POLICIES,
+        "evaluator": "nomaqkd::alloc::optimize per realization (clipped objective, gain order, no caps)",
+        "solver": sc.solver,
         "fading_streams": "ChaCha12(seed), stream = point << 32 | realization; one draw when sigma_x = 0",
         "threads": threads,
         "complete": summary.map(|s| s.complete).unwrap_or(false),
@@ -700,7 +717,7 @@ pub fn cli(args: &SweepArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .transpose()?;
     install_ctrlc();
     let opts = RunOptions { resume: args.resume, stop_after_rows, progress: true };
-    let s = run(&sc, &args.out, opts, &cli_evaluator)?;
+    let s = run(&sc, &args.out, opts, &cli_evaluator(sc.solver))?;
     if s.complete {
         if let Some(p) = &sc.plot {
             let rows = plot::read_csv(&s.csv)?;

@@ -1,5 +1,6 @@
 //! Command-line tests of `nomaqkd sweep` and `nomaqkd reproduce`.
 
+use nomaqkd::alloc::{optimize, Policy, Problem};
 use nomaqkd::{
     dbm_to_variance, evaluate, received_power_budget, Access, Convention, Model, Network, Receiver, Settings,
 };
@@ -169,7 +170,7 @@ fn bad_scenarios_exit_2_with_one_line() {
     let d = tmp("bad");
     for (text, needle) in [
         (SMALL.replace("name = \"sigma_x\"", "name = \"sigma\""), "axes"),
-        (SMALL.replace("\"cih\"]", "\"sca\"]"), "sca"),
+        (SMALL.replace("\"cih\"]", "\"magic\"]"), "magic"),
         (SMALL.replace("seed = 11", "seed = 11\nbogus = 1"), "bogus"),
         (SMALL.replace("from = -80", "from = \"x\""), "number"),
         (SMALL.replace("values = [0.3, 0.6]", "values = [-0.3]"), "sigma_x"),
@@ -184,19 +185,32 @@ fn bad_scenarios_exit_2_with_one_line() {
     }
 }
 
-/// Sum SKR (clipped) of the UQPA rule computed directly with the library:
-/// K users of identical T and ξ, budget from `power_dbm` (SPEC §5), gain order.
-fn uqpa_direct(convention: Convention, k: usize, t: f64, xi: f64, power_dbm: f64) -> f64 {
+fn setup(convention: Convention, k: usize, t: f64, xi: f64, power_dbm: f64) -> (Settings, Network, f64) {
     let net = Network::new(vec![t; k], vec![xi]).unwrap();
     let receiver = Receiver::default();
     let settings = Settings::new(convention, Model::Exact, Access::Noma, receiver, false, true).unwrap();
     let vmax = dbm_to_variance(power_dbm, 1.55e-6, 1e7);
     let b = received_power_budget(&net, vmax, receiver.detector_noise_snu()).unwrap();
+    (settings, net, b)
+}
+
+/// Sum SKR (clipped) of the UQPA rule computed directly with `evaluate`:
+/// K users of identical T and ξ, budget from `power_dbm` (SPEC §5), gain order.
+fn uqpa_direct(convention: Convention, k: usize, t: f64, xi: f64, power_dbm: f64) -> f64 {
+    let (settings, net, b) = setup(convention, k, t, xi, power_dbm);
     let mut v = vec![b / (k as f64 * t); k];
     if convention == Convention::Paper {
         v.iter_mut().filter(|x| **x < 1.0).for_each(|x| *x = 0.0);
     }
     evaluate(&settings, &net, &net.gain_order(), &v).unwrap().sum_secret_key_rate_clipped
+}
+
+/// Sum SKR (clipped) of the `global` policy from a direct `nomaqkd::alloc::optimize` call.
+fn global_direct(convention: Convention, k: usize, t: f64, xi: f64, power_dbm: f64) -> f64 {
+    let (settings, net, b) = setup(convention, k, t, xi, power_dbm);
+    let mut problem = Problem::new(&settings, &net, b).unwrap();
+    problem.policy = Policy::Global;
+    optimize(&settings, &net, &problem).unwrap().report.sum_secret_key_rate_clipped
 }
 
 #[test]
@@ -228,9 +242,11 @@ fn reproduce_quick_report_matches_library() {
     };
     // Fig. 4 quick grid: T ∈ {0.05, 0.2, …, 0.95}, P ∈ {−90, −80, …, −30}; T > 0.8 and P > −55 leaves
     // T = 0.95 at −50, −40, −30 dBm. The claim's number is the minimum of the UQPA sum there.
+    // The grid's top T value, computed as the sweep computes it (0.05 + 0.9·6/6).
+    let t_top = 0.05 + (0.95 - 0.05) * 6.0 / 6.0;
     for conv in [Convention::Paper, Convention::Standard, Convention::Trusted] {
         let direct =
-            [-50.0, -40.0, -30.0].iter().map(|&p| uqpa_direct(conv, 4, 0.95, 0.1, p)).fold(f64::INFINITY, f64::min);
+            [-50.0, -40.0, -30.0].iter().map(|&p| global_direct(conv, 4, t_top, 0.1, p)).fold(f64::INFINITY, f64::min);
         let m = get("fig4-high-T", conv.as_str());
         let reported = m["value"].as_f64().unwrap();
         assert!((reported - direct).abs() <= 1e-12 * direct.abs().max(1.0), "{conv}: {reported} vs {direct}");
@@ -241,10 +257,29 @@ fn reproduce_quick_report_matches_library() {
     // leaves T = 0.8 and 0.95 (0.05 + 0.15·5 is 0.8 up to rounding: compute it the same way).
     let t5: Vec<f64> = (0..7).map(|i| 0.05 + (0.95 - 0.05) * i as f64 / 6.0).filter(|t| *t > 0.7 + 1e-9).collect();
     for conv in [Convention::Paper, Convention::Standard] {
-        let direct = t5.iter().map(|&t| uqpa_direct(conv, 4, t, 0.2, -50.0)).fold(f64::INFINITY, f64::min);
+        let direct = t5.iter().map(|&t| global_direct(conv, 4, t, 0.2, -50.0)).fold(f64::INFINITY, f64::min);
         let reported = get("fig5-noise", conv.as_str())["value"].as_f64().unwrap();
         assert!((reported - direct).abs() <= 1e-12 * direct.abs().max(1.0), "{conv}: {reported} vs {direct}");
     }
+    // The Fig. 5 CSV's UQPA row at T = 0.95, W = 0.2 equals `evaluate` of the UQPA powers.
+    let csv = std::fs::read_to_string(d.join("fig5.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let row: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| {
+            r[col("convention")] == "standard"
+                && r[col("policy")] == "uqpa"
+                && r[col("excess_noise")].parse::<f64>().unwrap() == 0.2
+                && (r[col("transmittance")].parse::<f64>().unwrap() - 0.95).abs() < 1e-12
+        })
+        .unwrap();
+    let t95: f64 = row[col("transmittance")].parse().unwrap();
+    let direct = uqpa_direct(Convention::Standard, 4, t95, 0.2, -50.0);
+    let reported: f64 = row[col("sum_rate_clipped_mean")].parse().unwrap();
+    assert!((reported - direct).abs() <= 1e-12 * direct.abs().max(1.0), "{reported} vs {direct}");
     // Trusted has no asymptotic model: Fig. 7's claim cannot be tested there.
     assert_eq!(get("fig7-holevo", "trusted")["verdict"], "cannot_be_tested");
     // Under `paper` the report must count unphysical points (SPEC §8: 84–100 % of Table II's space).

@@ -14,24 +14,24 @@
 //! any order, collect in index order).
 //!
 //! ```
-//! use nomaqkd::sweep::{Axis, Base, Grid, Layout, RulePolicy, Variant, run_point, rule_evaluator};
+//! use nomaqkd::sweep::{Axis, Base, Grid, Layout, Variant, run_point, default_evaluator};
 //! use nomaqkd::{Convention, Model};
 //! let grid = Grid::new(vec![(Axis::PowerDbm, vec![-70.0, -50.0])]).unwrap();
 //! let base = Base::new(4, Layout::DistanceRange { min_m: 50.0, max_m: 200.0 }).with_sigma_x(0.3);
 //! let variants = [Variant::new(Convention::Standard, Model::Exact, "uqpa")];
 //! let point = base.at(&grid.point(1)).unwrap();
-//! let rows = run_point(&base, &point, 1, 7, 16, &variants, &rule_evaluator).unwrap();
+//! let rows = run_point(&base, &point, 1, 7, 16, &variants, &default_evaluator).unwrap();
 //! assert_eq!(rows[0].sum_rate_clipped.n, 16);
-//! # let _ = RulePolicy::Uqpa;
 //! ```
 
+use crate::alloc::{optimize, Policy, Problem, Status};
 use crate::channel::{
     lognormal_fading, transmittance_from_distance, LinkGeometry, MAX_TRANSMITTANCE, MIN_TRANSMITTANCE,
 };
 use crate::convention::{Access, Convention, Model, Receiver, Settings};
 use crate::error::{fmt_value, InputError};
 use crate::power::{dbm_to_variance, received_power_budget, DEFAULT_SYMBOL_RATE_BAUD};
-use crate::rates::{evaluate, Network, RateReport};
+use crate::rates::{Network, RateReport};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -422,6 +422,10 @@ pub struct PolicyOutcome {
     pub unphysical_users: usize,
     /// Users whose rate exceeds the PLOB bound.
     pub above_plob_users: usize,
+    /// The optimizer stopped at its iteration cap or stalled (status not `converged`/`closed_form`).
+    pub iteration_cap: bool,
+    /// The policy could not allocate (B < V_min·Σ T_i for `sca`/`global`): nothing sent.
+    pub infeasible: bool,
 }
 
 impl PolicyOutcome {
@@ -443,70 +447,67 @@ impl PolicyOutcome {
     }
 }
 
-/// The closed-form benchmark allocations of Sec. V-B (SPEC §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RulePolicy {
-    /// Q-OMA: V_A,k = B·T_k/Σ_i T_i, orthogonal slots.
-    Qoma,
-    /// UQPA: equal V_A,k = B/Σ_i T_i, NOMA with SIC (gain order).
-    Uqpa,
-    /// CIH: UQPA powers, every other user treated as noise.
-    Cih,
+/// Solver settings passed to [`crate::alloc::optimize`] for every realization.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SolverOptions {
+    /// Starts of `global` (SPEC §11.1 `--starts`).
+    pub starts: usize,
+    /// SCA tolerance τ (bits/symbol).
+    pub tolerance: f64,
+    /// SCA iteration cap T_max.
+    pub max_iterations: usize,
 }
 
-impl RulePolicy {
-    /// Parse a policy name; `None` for names that are not closed-form rules.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "qoma" => Some(Self::Qoma),
-            "uqpa" => Some(Self::Uqpa),
-            "cih" => Some(Self::Cih),
-            _ => None,
-        }
-    }
-
-    /// Access scheme and modulation variances (SNU) for budget `budget` (SNU, SPEC §5).
-    ///
-    /// Under `paper` a V_a in (0, 1) is not a valid EPR variance (SPEC §4.3): such a
-    /// user is made silent (it cannot send a valid state with its share).
-    pub fn allocate(self, convention: Convention, network: &Network, budget: f64) -> (Access, Vec<f64>) {
-        let t = network.transmittance();
-        let sum_t: f64 = t.iter().sum();
-        let (access, mut v): (Access, Vec<f64>) = match self {
-            RulePolicy::Qoma => (Access::Oma, t.iter().map(|tk| budget * tk / sum_t).collect()),
-            RulePolicy::Uqpa => (Access::Noma, vec![budget / sum_t; t.len()]),
-            RulePolicy::Cih => (Access::Cih, vec![budget / sum_t; t.len()]),
-        };
-        if convention == Convention::Paper {
-            for x in &mut v {
-                if *x < 1.0 {
-                    *x = 0.0;
-                }
-            }
-        }
-        (access, v)
+impl Default for SolverOptions {
+    /// SPEC §11.1 defaults: 32 starts, τ = 1e-9, T_max = 100.
+    fn default() -> Self {
+        Self { starts: 32, tolerance: 1e-9, max_iterations: 100 }
     }
 }
 
-/// Evaluate a closed-form rule policy (`qoma`, `uqpa`, `cih`) with [`evaluate`]
-/// in gain order. Other policy names are an input error: pass your own
-/// evaluator to [`run_point`] for optimizing policies.
-pub fn rule_evaluator(
+/// Parse a policy name of SPEC §7 (`sca`, `global`, `qoma`, `qoma-opt`, `oma-best`, `uqpa`, `cih`).
+pub fn parse_policy(name: &str) -> Result<Policy, InputError> {
+    Policy::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| InputError::OutOfRange {
+        field: "policies",
+        value: name.to_string(),
+        allowed: "one of sca, global, qoma, qoma-opt, oma-best, uqpa, cih",
+    })
+}
+
+/// Allocate with `policy` for budget `budget` (SNU) by [`crate::alloc::optimize`]
+/// (clipped objective, gain order, no caps) and read off the outcome.
+pub fn evaluate_policy(
+    settings: &Settings,
+    network: &Network,
+    budget: f64,
+    policy: &str,
+    options: &SolverOptions,
+) -> Result<PolicyOutcome, InputError> {
+    let mut problem = Problem::new(settings, network, budget)?;
+    problem.policy = parse_policy(policy)?;
+    // `sca` starts from (and `global` currently also needs) every user at V_A ≥ V_min
+    // (1 under `paper`): with B < V_min·Σ T_i that set is empty, so nothing is sent.
+    let sum_t: f64 = network.transmittance().iter().sum();
+    if matches!(problem.policy, Policy::Sca | Policy::Global) && budget < problem.min_variance * sum_t {
+        return Ok(PolicyOutcome { infeasible: true, ..PolicyOutcome::default() });
+    }
+    problem.starts = options.starts;
+    problem.tolerance = options.tolerance;
+    problem.max_iterations = options.max_iterations;
+    let a = optimize(settings, network, &problem)?;
+    let mut o = PolicyOutcome::from_report(&a.report);
+    o.iteration_cap = matches!(a.status, Status::MaxIterations | Status::Stalled);
+    Ok(o)
+}
+
+/// [`evaluate_policy`] with the default [`SolverOptions`]: an [`Evaluator`] for [`run_point`].
+pub fn default_evaluator(
     settings: &Settings,
     network: &Network,
     budget: f64,
     policy: &str,
 ) -> Result<PolicyOutcome, InputError> {
-    let rule = RulePolicy::from_name(policy).ok_or_else(|| InputError::OutOfRange {
-        field: "policies",
-        value: policy.to_string(),
-        allowed: "one of qoma, uqpa, cih for the closed-form evaluator",
-    })?;
-    let (access, v) = rule.allocate(settings.convention(), network, budget);
-    let s = settings.with_access(access);
-    let report = evaluate(&s, network, &network.gain_order(), &v)?;
-    Ok(PolicyOutcome::from_report(&report))
+    evaluate_policy(settings, network, budget, policy, &SolverOptions::default())
 }
 
 /// One computed curve member: convention × model × policy.
@@ -548,8 +549,10 @@ pub struct VariantSummary {
     pub unphysical_users: usize,
     /// Users above PLOB summed over realizations.
     pub above_plob_users: usize,
-    /// Realizations whose budget B ≤ 0 (nothing sent: all rates 0).
+    /// Realizations whose budget B ≤ 0, or too small for the policy (nothing sent: all rates 0).
     pub infeasible_realizations: usize,
+    /// Realizations where the optimizer hit its iteration cap or stalled.
+    pub iteration_cap_realizations: usize,
 }
 
 /// A policy evaluator: (settings with the variant's convention and model, network of
@@ -608,13 +611,15 @@ pub fn aggregate(samples: &[(PolicyOutcome, bool)]) -> VariantSummary {
         above_plob_realizations: samples.iter().filter(|(o, _)| o.above_plob_users > 0).count(),
         unphysical_users: samples.iter().map(|(o, _)| o.unphysical_users).sum(),
         above_plob_users: samples.iter().map(|(o, _)| o.above_plob_users).sum(),
-        infeasible_realizations: samples.iter().filter(|(_, f)| *f).count(),
+        infeasible_realizations: samples.iter().filter(|(o, f)| *f || o.infeasible).count(),
+        iteration_cap_realizations: samples.iter().filter(|(o, _)| o.iteration_cap).count(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rates::evaluate;
 
     #[test]
     fn grid_is_row_major() {
@@ -645,25 +650,13 @@ mod tests {
     }
 
     #[test]
-    fn qoma_rule_spends_the_budget() {
-        let net = Network::new(vec![0.5, 0.25], vec![0.1]).unwrap();
-        let (access, v) = RulePolicy::Qoma.allocate(Convention::Standard, &net, 30.0);
-        assert_eq!(access, Access::Oma);
-        let used: f64 = v.iter().zip(net.transmittance()).map(|(v, t)| v * t).sum();
-        // Σ T_k·V_k = B·Σ T_k²/Σ T_k for Q-OMA; equal powers use all of B.
-        assert!((used - 30.0 * (0.25 + 0.0625) / 0.75).abs() < 1e-12);
-        let (_, u) = RulePolicy::Uqpa.allocate(Convention::Standard, &net, 30.0);
-        assert!((u.iter().zip(net.transmittance()).map(|(v, t)| v * t).sum::<f64>() - 30.0).abs() < 1e-12);
-    }
-
-    #[test]
     fn run_point_without_fading_equals_a_direct_evaluation() {
         // σx = 0: one draw, no fading; the Q-OMA row must equal evaluate() of the rule's powers.
         let base = Base::new(3, Layout::Transmittance(vec![0.6, 0.4, 0.2]));
         let grid = Grid::new(vec![(Axis::PowerDbm, vec![-70.0])]).unwrap();
         let p = base.at(&grid.point(0)).unwrap();
         let variants = [Variant::new(Convention::Standard, Model::Exact, "qoma")];
-        let rows = run_point(&base, &p, 0, 1, 50, &variants, &rule_evaluator).unwrap();
+        let rows = run_point(&base, &p, 0, 1, 50, &variants, &default_evaluator).unwrap();
         assert_eq!(rows[0].sum_rate_clipped.n, 1);
         let net = Network::new(vec![0.6, 0.4, 0.2], vec![0.1]).unwrap();
         let vmax = dbm_to_variance(-70.0, 1.55e-6, 1e7);
@@ -685,9 +678,9 @@ mod tests {
         ];
         let p0 = base.at(&grid.point(0)).unwrap();
         let p1 = base.at(&grid.point(1)).unwrap();
-        let a = run_point(&base, &p0, 0, 9, 20, &variants, &rule_evaluator).unwrap();
-        let b = run_point(&base, &p0, 0, 9, 20, &variants, &rule_evaluator).unwrap();
-        let c = run_point(&base, &p1, 1, 9, 20, &variants, &rule_evaluator).unwrap();
+        let a = run_point(&base, &p0, 0, 9, 20, &variants, &default_evaluator).unwrap();
+        let b = run_point(&base, &p0, 0, 9, 20, &variants, &default_evaluator).unwrap();
+        let c = run_point(&base, &p1, 1, 9, 20, &variants, &default_evaluator).unwrap();
         assert_eq!(a, b);
         // Same inputs at another point index draw other fading: the means differ.
         assert_ne!(a[0].sum_rate_clipped.mean, c[0].sum_rate_clipped.mean);
@@ -700,9 +693,16 @@ mod tests {
         // −110 dBm ≈ 0.016 SNU is below the noise floor Σ(1 − T)ξ + δ²: B ≤ 0.
         let base = Base::new(2, Layout::Transmittance(vec![0.5]));
         let p = base.at(&[(Axis::PowerDbm, -110.0)]).unwrap();
-        let rows =
-            run_point(&base, &p, 0, 1, 1, &[Variant::new(Convention::Standard, Model::Exact, "uqpa")], &rule_evaluator)
-                .unwrap();
+        let rows = run_point(
+            &base,
+            &p,
+            0,
+            1,
+            1,
+            &[Variant::new(Convention::Standard, Model::Exact, "uqpa")],
+            &default_evaluator,
+        )
+        .unwrap();
         assert_eq!(rows[0].infeasible_realizations, 1);
         assert_eq!(rows[0].sum_rate_clipped.mean, 0.0);
     }

@@ -233,9 +233,17 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     for (label, pts) in series {
-        let color = color_of(labels, label);
+        let (color, dash) = style_of(labels, label);
         let style = ShapeStyle::from(&color).stroke_width(2);
-        chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), style))?;
+        let line = pts.iter().map(|p| (p.0, p.1));
+        match DASHES[dash % DASHES.len()] {
+            None => {
+                chart.draw_series(LineSeries::new(line, style))?;
+            }
+            Some((on, off)) => {
+                chart.draw_series(DashedLineSeries::new(line, on, off, style))?;
+            }
+        }
         chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
         chart.draw_series(pts.iter().filter(|p| p.2 > 0.0 && p.2.is_finite()).map(|p| {
             PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], ShapeStyle::from(&color).stroke_width(1))
@@ -244,9 +252,35 @@ where
     Ok(())
 }
 
-fn color_of(labels: &[String], label: &str) -> RGBColor {
-    let i = labels.iter().position(|l| l == label).unwrap_or(0);
-    PALETTE[i % PALETTE.len()]
+/// Line patterns: solid, then dashes (on, off) in pixels.
+const DASHES: [Option<(i32, i32)>; 4] = [None, Some((10, 6)), Some((3, 4)), Some((18, 5))];
+
+/// Split a series label into its policy part (colour) and the rest (line pattern):
+/// "uqpa (exact), W=0.1" → ("uqpa (exact)", "W=0.1").
+fn split_label(label: &str) -> (&str, &str) {
+    match label.find(", ") {
+        Some(i) => (&label[..i], &label[i + 2..]),
+        None => (label, ""),
+    }
+}
+
+/// Colour by policy part, line pattern by the rest, both in order of first appearance.
+fn style_of(labels: &[String], label: &str) -> (RGBColor, usize) {
+    let mut bases: Vec<&str> = Vec::new();
+    let mut rests: Vec<&str> = Vec::new();
+    for l in labels {
+        let (b, r) = split_label(l);
+        if !bases.contains(&b) {
+            bases.push(b);
+        }
+        if !rests.contains(&r) {
+            rests.push(r);
+        }
+    }
+    let (b, r) = split_label(label);
+    let bi = bases.iter().position(|x| *x == b).unwrap_or(0);
+    let ri = rests.iter().position(|x| *x == r).unwrap_or(0);
+    (PALETTE[bi % PALETTE.len()], ri)
 }
 
 /// Tick text with enough decimals to tell about five ticks over `span` apart.
@@ -256,10 +290,14 @@ fn tick(v: f64, span: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-const LEGEND_ITEM_PX: u32 = 210;
+/// Width of one legend entry (px): line sample plus the longest label at ~8 px per character.
+fn legend_item_px(labels: &[String]) -> u32 {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    (chars * 8 + 52).max(160)
+}
 
 fn legend_height(labels: &[String], width: u32) -> u32 {
-    let cols = (width.saturating_sub(40) / LEGEND_ITEM_PX).max(1) as usize;
+    let cols = (width.saturating_sub(40) / legend_item_px(labels)).max(1) as usize;
     (labels.len().div_ceil(cols) as u32) * 20 + 12
 }
 
@@ -268,16 +306,27 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[Stri
 where
     DB::ErrorType: 'static,
 {
-    let cols = (area.dim_in_pixel().0.saturating_sub(40) / LEGEND_ITEM_PX).max(1) as usize;
-    let left = (area.dim_in_pixel().0 as i32 - (cols.min(labels.len()) as i32) * LEGEND_ITEM_PX as i32) / 2;
+    let item = legend_item_px(labels);
+    let cols = (area.dim_in_pixel().0.saturating_sub(40) / item).max(1) as usize;
+    let left = (area.dim_in_pixel().0 as i32 - (cols.min(labels.len()) as i32) * item as i32) / 2;
     for (i, l) in labels.iter().enumerate() {
         let (c, r) = ((i % cols) as i32, (i / cols) as i32);
-        let x = left + c * LEGEND_ITEM_PX as i32;
+        let x = left + c * item as i32;
         let y = 8 + r * 20;
-        let color = PALETTE[i % PALETTE.len()];
-        area.draw(&PathElement::new(vec![(x, y + 8), (x + 24, y + 8)], ShapeStyle::from(&color).stroke_width(3)))?;
-        area.draw(&Circle::new((x + 12, y + 8), 3, color.filled()))?;
-        area.draw(&Text::new(l.clone(), (x + 30, y), (FONT, 14)))?;
+        let (color, dash) = style_of(labels, l);
+        let stroke = ShapeStyle::from(&color).stroke_width(3);
+        match DASHES[dash % DASHES.len()] {
+            None => area.draw(&PathElement::new(vec![(x, y + 8), (x + 30, y + 8)], stroke))?,
+            Some((on, off)) => {
+                let mut a = x;
+                while a < x + 30 {
+                    area.draw(&PathElement::new(vec![(a, y + 8), ((a + on).min(x + 30), y + 8)], stroke))?;
+                    a += on + off;
+                }
+            }
+        }
+        area.draw(&Circle::new((x + 15, y + 8), 3, color.filled()))?;
+        area.draw(&Text::new(l.clone(), (x + 36, y), (FONT, 14)))?;
     }
     Ok(())
 }
@@ -468,7 +517,7 @@ where
 pub fn render(sc: &SweepScenario, p: &PlotSpec, rows: &[Row], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     register_embedded_font();
     let panels = conventions_of(rows).len().max(1) as u32;
-    let size = (560 * panels, 470);
+    let size = (560 * panels, 520);
     let png = dir.join(format!("{}.png", sc.name));
     let svg = dir.join(format!("{}.svg", sc.name));
     draw_figure(BitMapBackend::new(&png, size).into_drawing_area(), sc, p, rows)

@@ -296,8 +296,21 @@ fn legend_item_px(labels: &[String]) -> u32 {
     (chars * 8 + 52).max(160)
 }
 
+/// Legend columns: as many as fit, but one per policy when they fit (labels come policy-fastest).
+fn legend_cols(labels: &[String], width: u32) -> usize {
+    let fit = (width.saturating_sub(40) / legend_item_px(labels)).max(1) as usize;
+    let mut bases: Vec<&str> = labels.iter().map(|l| split_label(l).0).collect();
+    bases.sort_unstable();
+    bases.dedup();
+    if bases.len() <= fit {
+        bases.len().max(1)
+    } else {
+        fit
+    }
+}
+
 fn legend_height(labels: &[String], width: u32) -> u32 {
-    let cols = (width.saturating_sub(40) / legend_item_px(labels)).max(1) as usize;
+    let cols = legend_cols(labels, width);
     (labels.len().div_ceil(cols) as u32) * 20 + 12
 }
 
@@ -307,7 +320,7 @@ where
     DB::ErrorType: 'static,
 {
     let item = legend_item_px(labels);
-    let cols = (area.dim_in_pixel().0.saturating_sub(40) / item).max(1) as usize;
+    let cols = legend_cols(labels, area.dim_in_pixel().0);
     let left = (area.dim_in_pixel().0 as i32 - (cols.min(labels.len()) as i32) * item as i32) / 2;
     for (i, l) in labels.iter().enumerate() {
         let (c, r) = ((i % cols) as i32, (i / cols) as i32);

@@ -115,7 +115,7 @@ fn algorithm_1(rows: &[Row]) -> Option<String> {
     ALGORITHM_1.iter().find(|p| have.iter().any(|h| h == *p)).map(|p| p.to_string())
 }
 
-const PENDING: &str = "Algorithm 1 (`sca`/`global`) is not in this build: the optimizer is pending";
+const PENDING: &str = "Algorithm 1 (`sca` or `global`) is not among the policies of this scenario";
 
 fn f3(x: f64) -> String {
     format!("{x:.3}")

@@ -1,9 +1,10 @@
 //! Power allocation timings (issue 3 targets): `sca` from one start at K = 16, 256,
 //! 1024 and `global` at K = 16; standard, exact, T evenly spaced 0.95 → 0.2, ξ = 0.1,
 //! V_max^BS = 1e3 SNU. Run: `cargo bench -p nomaqkd --bench alloc`.
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use nomaqkd::alloc::{optimize, Objective, Policy, Problem};
 use nomaqkd::{received_power_budget, Network, Settings};
+use std::hint::black_box;
 
 fn instance(k: usize, policy: Policy, objective: Objective) -> (Settings, Network, Problem) {
     let t: Vec<f64> = (0..k).map(|i| 0.95 - 0.75 * i as f64 / (k - 1) as f64).collect();

@@ -333,3 +333,23 @@ fn returned_points_are_stationary() {
         assert!(a.status == Status::Converged, "{:?}", a.status);
     }
 }
+
+/// `--order best` (all permutations for K ≤ 7) is never worse than any single order,
+/// checked here against every explicit order run separately.
+#[test]
+fn best_order_dominates_every_explicit_order() {
+    use nomaqkd::alloc::OrderChoice;
+    let s = settings(Convention::Paper, Model::Exact, Access::Noma, false);
+    let net = Network::new(vec![0.8, 0.5, 0.3], vec![0.05]).unwrap();
+    let mut p = Problem::new(&s, &net, 60.0).unwrap();
+    p.policy = Policy::Sca;
+    p.objective = Objective::Raw;
+    p.order = OrderChoice::Best;
+    let best = optimize(&s, &net, &p).unwrap();
+    assert!(best.search.contains("all 6 permutations"), "{}", best.search);
+    for o in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+        p.order = OrderChoice::Explicit(o.to_vec());
+        let a = optimize(&s, &net, &p).unwrap();
+        assert!(best.objective_value() >= a.objective_value(), "{o:?}");
+    }
+}

@@ -57,6 +57,9 @@ fn compare_prints_gains() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["policies"].as_array().unwrap().len(), 7);
+    // SPEC §5: −60 dBm ↔ 1560.6 SNU (10 MBd, 1550 nm, rounded there to 5 digits), minus the floor.
+    let b = v["policies"][0]["budget"].as_f64().unwrap();
+    assert!((b - (1560.6 - 0.06 - 0.0256)).abs() < 0.05, "{b}");
     assert_eq!(v["gain_over_qoma_percent"]["qoma"].as_f64().unwrap(), 0.0);
     assert!(v["gain_over_oma_best_percent"]["global"].as_f64().unwrap() >= -1e-6);
     let (code, out, _) = run(&["--transmittance", "0.9,0.5", "--bs-max-dbm", "-60", "--compare"]);

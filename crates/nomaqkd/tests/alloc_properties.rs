@@ -161,6 +161,30 @@ proptest! {
         prop_assert!(run.v.iter().all(|&v| v >= vmin));
     }
 
+    /// The library projection (Euclidean weights) equals an independent bisection
+    /// projection and is feasible to 1e-12 relative.
+    #[test]
+    fn projection_is_exact_and_feasible(
+        y in proptest::collection::vec(-50.0f64..500.0, 1..12),
+        seed in 0.05f64..0.95,
+        b in 0.5f64..300.0,
+    ) {
+        let n = y.len();
+        let t: Vec<f64> = (0..n).map(|i| 0.05 + ((seed * 7.0 + i as f64 * 0.37) % 0.9)).collect();
+        let lo: Vec<f64> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { 1e-3 }).collect();
+        let hi: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 80.0 } else { f64::INFINITY }).collect();
+        prop_assume!(lo.iter().zip(&t).map(|(a, b)| a * b).sum::<f64>() < b);
+        let mut out = vec![0.0; n];
+        nomaqkd::alloc::projection::project(&y, &vec![1.0; n], &t, &lo, &hi, b, &mut out);
+        let r = proj(&y, &t, &lo, &hi, b);
+        let used: f64 = out.iter().zip(&t).map(|(a, b)| a * b).sum();
+        prop_assert!(used <= b * (1.0 + 1e-12));
+        for i in 0..n {
+            prop_assert!(out[i] >= lo[i] && out[i] <= hi[i]);
+            prop_assert!((out[i] - r[i]).abs() <= 1e-9 * (1.0 + r[i].abs()), "{i}: {} vs {}", out[i], r[i]);
+        }
+    }
+
     /// Every returned allocation respects the budget and the caps (1e-12 relative).
     #[test]
     fn policies_are_feasible((t, xi, lb, which) in scenario(), cap in 1.0f64..100.0) {
@@ -307,5 +331,25 @@ fn returned_points_are_stationary() {
             a.iterations
         );
         assert!(a.status == Status::Converged, "{:?}", a.status);
+    }
+}
+
+/// `--order best` (all permutations for K ≤ 7) is never worse than any single order,
+/// checked here against every explicit order run separately.
+#[test]
+fn best_order_dominates_every_explicit_order() {
+    use nomaqkd::alloc::OrderChoice;
+    let s = settings(Convention::Paper, Model::Exact, Access::Noma, false);
+    let net = Network::new(vec![0.8, 0.5, 0.3], vec![0.05]).unwrap();
+    let mut p = Problem::new(&s, &net, 60.0).unwrap();
+    p.policy = Policy::Sca;
+    p.objective = Objective::Raw;
+    p.order = OrderChoice::Best;
+    let best = optimize(&s, &net, &p).unwrap();
+    assert!(best.search.contains("all 6 permutations"), "{}", best.search);
+    for o in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+        p.order = OrderChoice::Explicit(o.to_vec());
+        let a = optimize(&s, &net, &p).unwrap();
+        assert!(best.objective_value() >= a.objective_value(), "{o:?}");
     }
 }

@@ -125,11 +125,18 @@ pub(crate) fn global(settings: &Settings, network: &Network, problem: &Problem, 
             for j in 0..k {
                 let mut a = vec![false; k];
                 a[j] = true;
-                for s in starts(network, problem, order, &a, 3) {
+                // Seed with the single-user optimum (log grid + golden section): with one
+                // active user there is no interference and X = 0, so this is its OMA-best rate.
+                let hi = upper(network, problem)[j];
+                let (vj, _) = super::benchmarks::best_single_user(settings, network, j, problem.min_variance, hi);
+                let mut seeded = vec![0.0; k];
+                seeded[j] = vj;
+                best.offer(run_from(&a, &seeded));
+                for s in starts(network, problem, order, &a, 2) {
                     best.offer(run_from(&a, &s));
                 }
             }
-            search.push_str(&format!(", {k} single-user sets x 3 starts"));
+            search.push_str(&format!(", {k} single-user sets x 3 starts (one at the 1-D optimum)"));
         }
         // Active-set moves: drop negative-rate users, try adding silent users back.
         let mut moves = 0;

@@ -60,12 +60,10 @@ pub fn project(y: &[f64], w: &[f64], t: &[f64], lo: &[f64], hi: &[f64], budget: 
             if mu >= mu_lo && mu <= mu_hi {
                 // Same piece if the free set is unchanged at mu; verify by evaluating.
                 let s_mu = at(mu, out);
-                if (s_mu - budget).abs() <= 1e-14 * budget.abs().max(1e-300) && s_mu <= budget * (1.0 + 1e-15) {
-                    if s_mu > budget {
-                        break;
-                    }
+                if s_mu <= budget && budget - s_mu <= 1e-14 * budget.abs() {
                     return;
                 }
+                // Otherwise keep bisecting (round-off or a different piece).
             }
         }
         if mu_hi - mu_lo <= 1e-16 * mu_hi {

@@ -15,11 +15,84 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Evaluate per-user and sum secret key rates for given powers (SPEC §2–§6).
     Rate(RateArgs),
     /// Quadrature-level Monte Carlo of the uplink, checked against the model (SPEC §10).
     Simulate(SimulateArgs),
+    /// Sweep a grid of scenarios with turbulence Monte Carlo; CSV + JSON metadata (+ figure).
+    Sweep(SweepArgs),
+    /// Regenerate the equivalents of the paper's Figs. 2-8 and a claims report.
+    Reproduce(ReproduceArgs),
+    /// Optimize the users' powers, problem P1 (SPEC §7, §11.4).
+    Optimize(OptimizeArgs),
+}
+
+/// Flags of `nomaqkd sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep scenario TOML: base parameters, [[axes]], policies, conventions, realizations.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Output directory (created): <name>.csv, <name>.json and, with a [plot] table, <name>.png/.svg.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Fewer realizations and grid points (the scenario's quick_* values).
+    #[arg(long)]
+    pub quick: bool,
+    /// Continue an interrupted run: keep finished rows, compute the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Testing: stop once at least N rows are written (as if interrupted).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after_rows: Option<String>,
+}
+
+/// Flags of `nomaqkd reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Output directory (created).
+    #[arg(long, value_name = "DIR", default_value = "reproduce-out")]
+    pub out: PathBuf,
+    /// Fewer realizations and grid points (< 60 s on 2 cores).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// Flags of `nomaqkd optimize` (SPEC §11.1).
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Shared scenario flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Base-station power limit V_max^BS in dBm (converted like --power-dbm); or --bs-max-variance.
+    #[arg(long, value_name = "DBM", allow_hyphen_values = true)]
+    pub bs_max_dbm: Option<String>,
+    /// Base-station power limit V_max^BS in SNU; budget B = V_max^BS - sum (1-T_i) xi_i - delta^2 (SPEC §5).
+    #[arg(long, value_name = "SNU", allow_hyphen_values = true)]
+    pub bs_max_variance: Option<String>,
+    /// Per-user cap on V_A (SNU), list or one value [default: none].
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub user_max_variance: Option<String>,
+    /// Policy: sca, global, qoma, qoma-opt, oma-best, uqpa or cih [default: global].
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<String>,
+    /// Objective: clipped or raw [default: clipped].
+    #[arg(long, value_name = "NAME")]
+    pub objective: Option<String>,
+    /// Number of starts of `global` [default: 32].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// SCA stops when an iteration gains <= tolerance * max(1, |objective|) [default: 1e-9].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub tolerance: Option<String>,
+    /// SCA iteration cap T_max [default: 100].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub max_iterations: Option<String>,
+    /// Run every policy and print them side by side with gains over qoma and oma-best.
+    #[arg(long)]
+    pub compare: bool,
 }
 
 /// Flags of `nomaqkd rate`.

@@ -5,9 +5,13 @@
 mod args;
 mod config;
 mod finite_cli;
+mod optimize;
 mod output;
+mod plot;
 mod rate;
+mod reproduce;
 mod simulate;
+mod sweep;
 
 use clap::Parser;
 use std::io::{self, Write};
@@ -45,6 +49,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         args::Command::Rate(a) => rate::run(a, &mut out),
         args::Command::Simulate(a) => simulate::run(a, &mut out),
+        args::Command::Sweep(a) => sweep::cli(a, &mut out),
+        args::Command::Reproduce(a) => reproduce::cli(a, &mut out),
+        args::Command::Optimize(a) => optimize::run(a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {
@@ -61,6 +68,10 @@ fn main() -> ExitCode {
                         return ExitCode::SUCCESS;
                     }
                 }
+            }
+            if let Some(stop) = e.downcast_ref::<sweep::Interrupted>() {
+                eprintln!("{stop}");
+                return ExitCode::from(130);
             }
             if let Some(input) = e.downcast_ref::<config::InputError>() {
                 eprintln!("error: {input}");

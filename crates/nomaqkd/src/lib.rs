@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod channel;
 pub mod convention;
 pub mod entropy;
@@ -38,6 +39,7 @@ pub mod finite;
 pub mod montecarlo;
 pub mod power;
 pub mod rates;
+pub mod sweep;
 
 pub use channel::{lognormal_fading, transmittance_from_distance, LinkGeometry};
 pub use convention::{Access, Convention, Model, Receiver, Settings};

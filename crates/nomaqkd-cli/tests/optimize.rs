@@ -1,0 +1,106 @@
+//! `nomaqkd optimize` end to end (SPEC §11.1, §11.2, §11.4).
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_nomaqkd")).arg("optimize").args(args).output().unwrap();
+    (o.status.code().unwrap(), String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap())
+}
+
+#[test]
+fn json_has_every_field_of_spec_11_4_and_matches_rate() {
+    let (code, out, _) =
+        run(&["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--format", "json", "--starts", "4"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "convention",
+        "model",
+        "access",
+        "order",
+        "users",
+        "sum_secret_key_rate",
+        "sum_secret_key_rate_clipped",
+        "joint_channel_physical",
+        "warnings",
+        "policy",
+        "objective",
+        "budget",
+        "status",
+        "iterations",
+        "objective_history",
+        "kkt_residual",
+        "active_users",
+        "search",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    // Budget of SPEC §5: 100 − (0.1·0.1 + 0.5·0.1) − 0.0256.
+    assert!((v["budget"].as_f64().unwrap() - (100.0 - 0.06 - 0.0256)).abs() < 1e-12);
+    // The reported rates are those of `nomaqkd rate` at the reported powers.
+    let powers: Vec<String> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| format!("{}", u["modulation_variance"].as_f64().unwrap()))
+        .collect();
+    let o = Command::new(env!("CARGO_BIN_EXE_nomaqkd"))
+        .args(["rate", "--transmittance", "0.9,0.5", "--format", "json", "--modulation-variance", &powers.join(",")])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["sum_secret_key_rate_clipped"], v["sum_secret_key_rate_clipped"]);
+}
+
+#[test]
+fn compare_prints_gains() {
+    let (code, out, _) = run(&["--transmittance", "0.9,0.5", "--bs-max-dbm", "-60", "--compare", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["policies"].as_array().unwrap().len(), 7);
+    // SPEC §5: −60 dBm ↔ 1560.6 SNU (10 MBd, 1550 nm, rounded there to 5 digits), minus the floor.
+    let b = v["policies"][0]["budget"].as_f64().unwrap();
+    assert!((b - (1560.6 - 0.06 - 0.0256)).abs() < 0.05, "{b}");
+    assert_eq!(v["gain_over_qoma_percent"]["qoma"].as_f64().unwrap(), 0.0);
+    assert!(v["gain_over_oma_best_percent"]["global"].as_f64().unwrap() >= -1e-6);
+    let (code, out, _) = run(&["--transmittance", "0.9,0.5", "--bs-max-dbm", "-60", "--compare"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("oma-best") && out.contains("vs qoma [%]"));
+}
+
+#[test]
+fn iteration_cap_is_a_status_and_a_warning() {
+    let (code, out, err) = run(&[
+        "--transmittance",
+        "0.9,0.5",
+        "--bs-max-variance",
+        "100",
+        "--policy",
+        "sca",
+        "--max-iterations",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], "max_iterations");
+    assert!(err.lines().any(|l| l.contains("iteration cap")));
+}
+
+#[test]
+fn bad_inputs_exit_2_with_one_line() {
+    for args in [
+        vec!["--transmittance", "0.9,0.5"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "0.05"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--policy", "best"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--objective", "sum"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--starts", "0"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--user-max-variance", "1,2,3"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "1", "--objective", "raw", "--convention", "paper"],
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--bs-max-dbm", "-60"],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+}

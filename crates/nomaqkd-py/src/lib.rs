@@ -199,6 +199,22 @@ const EXCEEDS_PLOB: u8 = 2;
 const SILENT: u8 = 4;
 const APPROX_VALID: u8 = 8;
 
+/// The boolean fields of a user's rate packed into one byte.
+fn flag_bits(r: &nomaqkd::UserRate) -> u8 {
+    let mut bits = 0;
+    for (on, bit) in [
+        (r.physical, PHYSICAL),
+        (r.exceeds_plob, EXCEEDS_PLOB),
+        (r.silent, SILENT),
+        (r.approximation_valid == Some(true), APPROX_VALID),
+    ] {
+        if on {
+            bits |= bit;
+        }
+    }
+    bits
+}
+
 /// Per-row output slices of the batched evaluation.
 struct RowOut<'a> {
     mi: &'a mut [f64],
@@ -258,10 +274,7 @@ fn eval_row(
         out.plob[i] = r.plob_bound;
         out.vi[i] = ch.interference;
         out.xk[i] = ch.other_excess_noise;
-        out.flags[i] = (r.physical as u8) * PHYSICAL
-            | (r.exceeds_plob as u8) * EXCEEDS_PLOB
-            | (r.silent as u8) * SILENT
-            | (r.approximation_valid == Some(true)) as u8 * APPROX_VALID;
+        out.flags[i] = flag_bits(&r);
     });
     for (p, &i) in order.iter().enumerate() {
         out.pos[i] = p as i64;

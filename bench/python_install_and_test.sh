@@ -8,7 +8,9 @@
 # builds the extension in release mode), then runs pytest against the installed
 # package. Exits non-zero on any failure, including pytest collecting no test
 # (its exit code 5). Environment: PYTHON (default python3), NOMAQKD_SHARED (the
-# shared/ folder; default ../shared beside the repository), KEEP_VENV=1 keeps the venv.
+# shared/ folder; default ../shared beside the repository), KEEP_VENV=1 keeps the venv,
+# NOMAQKD_WHEELHOUSE=DIR installs without PyPI from wheels fetched earlier with
+# `pip download -d DIR "maturin>=1.9.4,<2" numpy pytest` (cargo's crates must be cached too).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +23,9 @@ trap cleanup EXIT
 echo "== python venv: $("$PYTHON" --version) at $VENV"
 "$PYTHON" -m venv "$VENV"
 start=$(date +%s)
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT/crates/nomaqkd-py" pytest
+offline=()
+if [[ -n "${NOMAQKD_WHEELHOUSE:-}" ]]; then offline=(--no-index --find-links "$NOMAQKD_WHEELHOUSE"); fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${offline[@]}" "$ROOT/crates/nomaqkd-py" pytest
 echo "== pip install took $(( $(date +%s) - start )) s"
 
 # Import from site-packages, not the source tree.

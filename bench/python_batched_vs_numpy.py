@@ -82,13 +82,13 @@ def make_inputs(n: int, k: int, seed: int = 2026):
     return t, va
 
 
-def median_time(fn, repeats: int) -> float:
+def times_of(fn, repeats: int) -> list:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def rust_call(t, va):
@@ -106,7 +106,7 @@ def main() -> int:
     rust_call(t[:10], va[:10])  # warm-up: thread pool, imports
 
     if args.rust_only:
-        print(json.dumps({"median_s": median_time(lambda: rust_call(t, va), args.repeats)}))
+        print(json.dumps({"times_s": times_of(lambda: rust_call(t, va), args.repeats)}))
         return 0
 
     evals = args.n * args.k
@@ -120,8 +120,13 @@ def main() -> int:
     max_rel_skr = float(np.max(np.abs(rust.secret_key_rate - ref[2]) / np.maximum(np.abs(ref[2]), 1e-3)))
     max_rel_sum = rel(rust.sum_secret_key_rate, ref[3])
 
-    t_rust = median_time(lambda: rust_call(t, va), args.repeats)
-    t_numpy = median_time(lambda: numpy_rates(t, va), args.repeats)
+    load = os.getloadavg()[0]
+    # Interleave the two sides so that load from other processes hits both alike.
+    rust_times, numpy_times = [], []
+    for _ in range(args.repeats):
+        rust_times += times_of(lambda: rust_call(t, va), 1)
+        numpy_times += times_of(lambda: numpy_rates(t, va), 1)
+    t_rust, t_numpy = statistics.median(rust_times), statistics.median(numpy_times)
     child = subprocess.run(
         [sys.executable, __file__, "--rust-only", "--n", str(args.n), "--k", str(args.k), "--repeats", str(args.repeats)],
         env={**os.environ, "RAYON_NUM_THREADS": "1"},
@@ -129,19 +134,21 @@ def main() -> int:
         text=True,
         check=True,
     )
-    t_rust1 = json.loads(child.stdout)["median_s"]
+    rust1_times = json.loads(child.stdout)["times_s"]
+    t_rust1 = statistics.median(rust1_times)
 
     print(f"user-evaluations: {evals:,} (N = {args.n:,} x K = {args.k}), standard / exact / noma gain order")
-    print(f"numpy {np.__version__}, nomaqkd {nomaqkd.__version__}, {os.cpu_count()} CPUs, medians of {args.repeats}")
+    print(f"numpy {np.__version__}, nomaqkd {nomaqkd.__version__}, {os.cpu_count()} CPUs, "
+          f"medians (min) of {args.repeats}, 1-min load average at start {load:.2f}")
     print("agreement (nomaqkd vs NumPy transcription):")
     print(f"  max rel diff I_k            {max_rel_info:.3e}")
     print(f"  max rel diff chi_k (active) {max_rel_chi:.3e}")
     print(f"  max abs diff SKR_k          {max_abs_skr:.3e} bit/symbol (rel, floor 1e-3: {max_rel_skr:.3e})")
     print(f"  max rel diff sum SKR        {max_rel_sum:.3e}")
-    print(f"nomaqkd.rates batched, default threads : {t_rust * 1e3:8.1f} ms  ({t_rust / evals * 1e9:6.1f} ns/user)")
-    print(f"nomaqkd.rates batched, 1 thread        : {t_rust1 * 1e3:8.1f} ms  ({t_rust1 / evals * 1e9:6.1f} ns/user)")
-    print(f"NumPy vectorised (1 thread)            : {t_numpy * 1e3:8.1f} ms  ({t_numpy / evals * 1e9:6.1f} ns/user)")
-    print(f"speed-up vs NumPy: {t_numpy / t_rust:.1f}x (default threads), {t_numpy / t_rust1:.1f}x (1 thread)")
+    print(f"nomaqkd.rates batched, default threads : {t_rust * 1e3:8.1f} ms  ({t_rust / evals * 1e9:6.1f} ns/user), min {min(rust_times) * 1e3:.1f} ms")
+    print(f"nomaqkd.rates batched, 1 thread        : {t_rust1 * 1e3:8.1f} ms  ({t_rust1 / evals * 1e9:6.1f} ns/user), min {min(rust1_times) * 1e3:.1f} ms")
+    print(f"NumPy vectorised (1 thread)            : {t_numpy * 1e3:8.1f} ms  ({t_numpy / evals * 1e9:6.1f} ns/user), min {min(numpy_times) * 1e3:.1f} ms")
+    print(f"speed-up vs NumPy (medians): {t_numpy / t_rust:.1f}x (default threads), {t_numpy / t_rust1:.1f}x (1 thread)")
     ok_agree = max_rel_info < 1e-12 and max_rel_chi < 1e-9 and max_abs_skr < 1e-9
     print(f"targets: agree {'PASS' if ok_agree else 'FAIL'}; "
           f">= 10x {'PASS' if t_numpy / t_rust >= 10 else 'MISS'}; "

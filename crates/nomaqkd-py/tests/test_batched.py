@@ -119,3 +119,21 @@ def test_batched_call_releases_the_gil():
     worker.join()
     # ~1 tick per 0.5-1 ms expected while the call runs; require a fraction of that.
     assert ticks >= max(5, int(elapsed["call"] / 0.005)), (ticks, elapsed)
+
+
+def test_ties_and_order_forms():
+    # Equal transmittances: gain order breaks ties by index (SPEC §1), per row, in both forms.
+    t = np.array([[0.5, 0.5, 0.3], [0.3, 0.5, 0.5]])
+    batch = nomaqkd.rates(t, [10.0, 20.0, 30.0])
+    assert batch.order.tolist() == [[0, 1, 2], [1, 2, 0]]
+    for row in range(2):
+        single = nomaqkd.rates(t[row], [10.0, 20.0, 30.0])
+        np.testing.assert_array_equal(batch.order[row], single.order)
+        np.testing.assert_array_equal(batch.secret_key_rate[row], single.secret_key_rate)
+    # An explicit order as a list, a numpy array or the CLI's comma string.
+    by_list = nomaqkd.rates(t[0], 10.0, order=[2, 0, 1])
+    for other in (np.array([2, 0, 1]), "2,0,1"):
+        r = nomaqkd.rates(t[0], 10.0, order=other)
+        np.testing.assert_array_equal(r.secret_key_rate, by_list.secret_key_rate)
+        assert r.order.tolist() == [2, 0, 1]
+    assert nomaqkd.rates(0.5, 10.0).secret_key_rate.shape == (1,)

@@ -24,7 +24,7 @@ Bad input raises :class:`ValueError` with the CLI's one-line message.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union, overload
 
 import numpy as np
 
@@ -60,6 +60,8 @@ DEFAULT_WAVELENGTH_M: float = _core.DEFAULT_WAVELENGTH_M
 DEFAULT_SYMBOL_RATE_BAUD: float = _core.DEFAULT_SYMBOL_RATE_BAUD
 
 ArrayLike = Union[float, Sequence[float], Sequence[Sequence[float]], np.ndarray]
+# Array inputs of the element-wise conversions (a plain number gives a float back).
+ArrayIn = Union[Sequence[float], Sequence[Sequence[float]], np.ndarray]
 Order = Union[None, str, Sequence[int], np.ndarray]
 
 
@@ -214,6 +216,14 @@ def _scalar_or_array(x: Any, out: np.ndarray) -> Union[float, np.ndarray]:
     return float(out) if np.ndim(x) == 0 else out
 
 
+@overload
+def dbm_to_variance(
+    power_dbm: float, *, wavelength_m: float = ..., symbol_rate_baud: float = ...
+) -> float: ...
+@overload
+def dbm_to_variance(
+    power_dbm: ArrayIn, *, wavelength_m: float = ..., symbol_rate_baud: float = ...
+) -> np.ndarray: ...
 def dbm_to_variance(
     power_dbm: ArrayLike,
     *,
@@ -230,6 +240,14 @@ def dbm_to_variance(
     return _scalar_or_array(power_dbm, out)
 
 
+@overload
+def variance_to_dbm(
+    modulation_variance: float, *, wavelength_m: float = ..., symbol_rate_baud: float = ...
+) -> float: ...
+@overload
+def variance_to_dbm(
+    modulation_variance: ArrayIn, *, wavelength_m: float = ..., symbol_rate_baud: float = ...
+) -> np.ndarray: ...
 def variance_to_dbm(
     modulation_variance: ArrayLike,
     *,
@@ -242,6 +260,32 @@ def variance_to_dbm(
     return _scalar_or_array(modulation_variance, out)
 
 
+@overload
+def transmittance_from_distance(
+    distance_m: float,
+    *,
+    convention: str = ...,
+    detector_efficiency: float = ...,
+    tx_aperture_m: float = ...,
+    rx_aperture_m: float = ...,
+    wavelength_m: float = ...,
+    divergence_rad: float = ...,
+    attenuation_db_per_km: float = ...,
+    fading: float = ...,
+) -> float: ...
+@overload
+def transmittance_from_distance(
+    distance_m: ArrayIn,
+    *,
+    convention: str = ...,
+    detector_efficiency: float = ...,
+    tx_aperture_m: float = ...,
+    rx_aperture_m: float = ...,
+    wavelength_m: float = ...,
+    divergence_rad: float = ...,
+    attenuation_db_per_km: float = ...,
+    fading: float = ...,
+) -> np.ndarray: ...
 def transmittance_from_distance(
     distance_m: ArrayLike,
     *,

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Batched nomaqkd.rates vs a pure-NumPy vectorised transcription (issue 5).
+
+1e6 user-evaluations: N = 62,500 scenarios x K = 16 users, `standard`
+convention, exact model, NOMA with SIC in gain order (SPEC §2-§4), xi = 0.1,
+delta^2 = 0.0256, eta = 0.92. Both sides get the same inputs; the script checks
+that they agree and prints the medians and the ratio.
+
+    python bench/python_batched_vs_numpy.py [--repeats 7] [--n 62500] [--k 16]
+
+The NumPy side below is written from SPEC's formulas for this benchmark only
+(it is not used by the package). It runs single-threaded (element-wise NumPy);
+the batched call uses rayon's default pool (RAYON_NUM_THREADS, default: all
+cores). A second measurement with RAYON_NUM_THREADS=1 runs in a child process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import nomaqkd
+
+LN2 = np.log(2.0)
+XI = 0.1
+DELTA2 = 0.0256
+ETA = 0.92
+
+
+def h_stable(x: np.ndarray) -> np.ndarray:
+    """SPEC §2: h(x) = [ln(1+y) + y ln(1+1/y)]/ln 2, y = (x-1)/2, and 0 for x <= 1."""
+    y = np.maximum((x - 1.0) / 2.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = (np.log1p(y) + y * np.log1p(1.0 / y)) / LN2
+    return np.where(x > 1.0, val, 0.0)
+
+
+def numpy_rates(t: np.ndarray, va: np.ndarray, xi: float = XI, d2: float = DELTA2, eta: float = ETA):
+    """Per-user SKR (N, K) and sums (N,), standard convention, exact model, NOMA gain order."""
+    n, k = t.shape
+    active = va > 0.0
+    # SIC order: descending T, ties by ascending index (SPEC §1) -> stable sort of -T.
+    order = np.argsort(-t, axis=1, kind="stable")
+    rows = np.arange(n)[:, None]
+    tv_sorted = (t * va)[rows, order]
+    # V_I of the user at position p = sum of T*V_A over positions > p (decoded after it; silent users add 0).
+    after = np.cumsum(tv_sorted[:, ::-1], axis=1)[:, ::-1] - tv_sorted
+    vi = np.empty_like(t)
+    vi[rows, order] = np.maximum(after, 0.0)
+    # X_k: T_i xi_i over the other active users (SPEC §4.1).
+    txi = np.where(active, t * xi, 0.0)
+    x = txi.sum(axis=1, keepdims=True) - txi
+    z = 1.0 - t + t * xi + x + d2 + vi
+    v = va + 1.0
+    info = np.log1p(t * va / (1.0 + t + z)) / LN2
+    delta = z - (1.0 - t) * v
+    p = t + v * z
+    l1 = (np.sqrt(delta * delta + 4.0 * p) + np.abs(delta)) / 2.0
+    l2 = p / l1
+    b = t * v + z
+    lhet = (v * (z + 1.0) + t) / (b + 1.0)
+    chi = h_stable(l1) + h_stable(l2) - h_stable(lhet)
+    skr = np.where(active, eta * info - chi, 0.0)
+    info = np.where(active, info, 0.0)
+    chi = np.where(active, chi, 0.0)
+    return info, chi, skr, skr.sum(axis=1), np.maximum(skr, 0.0).sum(axis=1)
+
+
+def make_inputs(n: int, k: int, seed: int = 2026):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0.05, 0.95, size=(n, k))
+    # Powers -90..-50 dBm at the transmitter (SPEC §5), 5% silent users.
+    va = nomaqkd.dbm_to_variance(rng.uniform(-90.0, -50.0, size=(n, k)))
+    va[rng.uniform(size=(n, k)) < 0.05] = 0.0
+    return t, va
+
+
+def times_of(fn, repeats: int) -> list:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def rust_call(t, va):
+    return nomaqkd.rates(t, va, excess_noise=XI, detector_noise=DELTA2, reconciliation_efficiency=ETA)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=62_500)
+    ap.add_argument("--k", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rust-only", action="store_true", help="(internal) time only the batched call, print JSON")
+    args = ap.parse_args()
+    t, va = make_inputs(args.n, args.k)
+    rust_call(t[:10], va[:10])  # warm-up: thread pool, imports
+
+    if args.rust_only:
+        print(json.dumps({"times_s": times_of(lambda: rust_call(t, va), args.repeats)}))
+        return 0
+
+    evals = args.n * args.k
+    rust = rust_call(t, va)
+    ref = numpy_rates(t, va)
+    rel = lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))  # noqa: E731
+    max_rel_info = rel(rust.mutual_information, ref[0])
+    active = va > 0
+    max_rel_chi = rel(rust.holevo[active], ref[1][active])
+    max_abs_skr = float(np.max(np.abs(rust.secret_key_rate - ref[2])))
+    max_rel_skr = float(np.max(np.abs(rust.secret_key_rate - ref[2]) / np.maximum(np.abs(ref[2]), 1e-3)))
+    max_rel_sum = rel(rust.sum_secret_key_rate, ref[3])
+
+    load = os.getloadavg()[0]
+    # Interleave the two sides so that load from other processes hits both alike.
+    rust_times, numpy_times = [], []
+    for _ in range(args.repeats):
+        rust_times += times_of(lambda: rust_call(t, va), 1)
+        numpy_times += times_of(lambda: numpy_rates(t, va), 1)
+    t_rust, t_numpy = statistics.median(rust_times), statistics.median(numpy_times)
+    child = subprocess.run(
+        [sys.executable, __file__, "--rust-only", "--n", str(args.n), "--k", str(args.k), "--repeats", str(args.repeats)],
+        env={**os.environ, "RAYON_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rust1_times = json.loads(child.stdout)["times_s"]
+    t_rust1 = statistics.median(rust1_times)
+
+    print(f"user-evaluations: {evals:,} (N = {args.n:,} x K = {args.k}), standard / exact / noma gain order")
+    print(f"numpy {np.__version__}, nomaqkd {nomaqkd.__version__}, {os.cpu_count()} CPUs, "
+          f"medians (min) of {args.repeats}, 1-min load average at start {load:.2f}")
+    print("agreement (nomaqkd vs NumPy transcription):")
+    print(f"  max rel diff I_k            {max_rel_info:.3e}")
+    print(f"  max rel diff chi_k (active) {max_rel_chi:.3e}")
+    print(f"  max abs diff SKR_k          {max_abs_skr:.3e} bit/symbol (rel, floor 1e-3: {max_rel_skr:.3e})")
+    print(f"  max rel diff sum SKR        {max_rel_sum:.3e}")
+    print(f"nomaqkd.rates batched, default threads : {t_rust * 1e3:8.1f} ms  ({t_rust / evals * 1e9:6.1f} ns/user), min {min(rust_times) * 1e3:.1f} ms")
+    print(f"nomaqkd.rates batched, 1 thread        : {t_rust1 * 1e3:8.1f} ms  ({t_rust1 / evals * 1e9:6.1f} ns/user), min {min(rust1_times) * 1e3:.1f} ms")
+    print(f"NumPy vectorised (1 thread)            : {t_numpy * 1e3:8.1f} ms  ({t_numpy / evals * 1e9:6.1f} ns/user), min {min(numpy_times) * 1e3:.1f} ms")
+    print(f"speed-up vs NumPy (medians): {t_numpy / t_rust:.1f}x (default threads), {t_numpy / t_rust1:.1f}x (1 thread)")
+    ok_agree = max_rel_info < 1e-12 and max_rel_chi < 1e-9 and max_abs_skr < 1e-9
+    print(f"targets: agree {'PASS' if ok_agree else 'FAIL'}; "
+          f">= 10x {'PASS' if t_numpy / t_rust >= 10 else 'MISS'}; "
+          f"<= 0.2 s {'PASS' if t_rust <= 0.2 else 'MISS'}")
+    return 0 if ok_agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

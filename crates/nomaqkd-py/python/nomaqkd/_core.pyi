@@ -1,0 +1,66 @@
+"""Type stubs of the compiled module ``nomaqkd._core`` (internal; use the
+functions of :mod:`nomaqkd`, which document units and SPEC sections)."""
+
+from typing import Any, Dict, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+DEFAULT_EXCESS_NOISE_SNU: float
+DEFAULT_DETECTOR_NOISE_SNU: float
+DEFAULT_DETECTOR_EFFICIENCY: float
+DEFAULT_RECONCILIATION_EFFICIENCY: float
+DEFAULT_WAVELENGTH_M: float
+DEFAULT_SYMBOL_RATE_BAUD: float
+
+_Order = Union[None, str, Sequence[int], npt.NDArray[np.integer]]
+
+def rates_single(
+    transmittance: npt.ArrayLike,
+    modulation_variance: npt.ArrayLike,
+    excess_noise: npt.ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: _Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+) -> Dict[str, Any]: ...
+def rates_batch(
+    transmittance: npt.ArrayLike,
+    modulation_variance: npt.ArrayLike,
+    excess_noise: npt.ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: _Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+) -> Dict[str, Any]: ...
+def dbm_to_variance(
+    power_dbm: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float
+) -> npt.NDArray[np.float64]: ...
+def variance_to_dbm(
+    modulation_variance: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float
+) -> npt.NDArray[np.float64]: ...
+def transmittance_from_distance(
+    distance_m: npt.ArrayLike,
+    convention: str,
+    detector_efficiency: float,
+    tx_aperture_m: float,
+    rx_aperture_m: float,
+    wavelength_m: float,
+    divergence_rad: float,
+    attenuation_db_per_km: float,
+    fading: float,
+) -> npt.NDArray[np.float64]: ...
+def _panic_for_tests(in_worker: bool = False) -> int:
+    """Raise a Rust panic (tests only); surfaces as ``pyo3_runtime.PanicException``."""
+    ...

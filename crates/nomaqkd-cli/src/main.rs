@@ -62,6 +62,11 @@ fn main() -> ExitCode {
                     return ExitCode::SUCCESS;
                 }
             }
+            if let Some(js) = e.downcast_ref::<serde_json::Error>() {
+                if js.io_error_kind() == Some(io::ErrorKind::BrokenPipe) {
+                    return ExitCode::SUCCESS;
+                }
+            }
             if let Some(csv) = e.downcast_ref::<csv::Error>() {
                 if let csv::ErrorKind::Io(io) = csv.kind() {
                     if io.kind() == io::ErrorKind::BrokenPipe {

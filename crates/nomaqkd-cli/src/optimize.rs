@@ -174,9 +174,19 @@ pub fn run(args: &OptimizeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         };
     }
     let mut all = Vec::new();
+    let mut skipped = Map::new();
     for p in Policy::ALL {
         let mut pr = problem.clone();
         pr.policy = p;
+        if p == Policy::Sca {
+            // `sca` keeps every user active: a budget below V_min·Σ T cannot pay for that.
+            if let Err(e) = pr.validate(&common.settings, &common.network) {
+                let why = format!("skipped: {e}");
+                eprintln!("warning: sca: {why}");
+                skipped.insert(p.as_str().into(), Value::String(why));
+                continue;
+            }
+        }
         all.push(optimize(&common.settings, &common.network, &pr).map_err(crate::config::InputError::from)?);
     }
     for a in &all {
@@ -195,7 +205,12 @@ pub fn run(args: &OptimizeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             let policies = all.iter().map(allocation_json).collect::<anyhow::Result<Vec<_>>>()?;
             output::json(
                 out,
-                &json!({"policies": policies, "gain_over_qoma_percent": gq, "gain_over_oma_best_percent": gb}),
+                &json!({
+                    "policies": policies,
+                    "gain_over_qoma_percent": gq,
+                    "gain_over_oma_best_percent": gb,
+                    "skipped": skipped
+                }),
             )
         }
         _ => {

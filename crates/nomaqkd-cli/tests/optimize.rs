@@ -98,9 +98,29 @@ fn bad_inputs_exit_2_with_one_line() {
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--user-max-variance", "1,2,3"],
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "1", "--objective", "raw", "--convention", "paper"],
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--bs-max-dbm", "-60"],
+        // sca keeps every user active: B = 0.9 - 0.06 - 0.0256 < V_min·Σ T = 1.4 under paper.
+        vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "0.9", "--convention", "paper", "--policy", "sca"],
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
+}
+
+#[test]
+fn small_budget_global_picks_a_subset_and_compare_skips_sca() {
+    // paper, V_min = 1: B = 1.2 - 0.01 - 0.08 - 0.0256 = 1.0844 < Σ T = 1.1, so not both users.
+    let base = ["--convention", "paper", "--transmittance", "0.9,0.2", "--bs-max-variance", "1.2", "--format", "json"];
+    let (code, out, err) = run(&base);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["active_users"].as_array().unwrap().len(), 1, "{out}");
+    let mut args = base.to_vec();
+    args.push("--compare");
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["policies"].as_array().unwrap().len(), 6);
+    assert!(v["skipped"]["sca"].as_str().unwrap().contains("budget"));
+    assert!(err.contains("warning: sca: skipped"));
 }

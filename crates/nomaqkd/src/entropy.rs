@@ -55,9 +55,15 @@ pub fn heterodyne_conditional_eigenvalue(v: f64, t: f64, z: f64) -> f64 {
 ///
 /// b = T·V + Z, √B = T + V·Z, A = λ1² + λ2², d = b + χ_het,
 /// C = [A·χ_het² + B + 1 + 2·χ_het·(V·√B + b) + 2T(V² − 1)] / d²,
-/// D = [(V + √B·χ_het)/d]², λ3² = (C + √max(C² − 4D, 0))/2, λ4 = √D/λ3.
+/// D = [(V + √B·χ_het)/d]², λ3² = (C + √(C² − 4D))/2, λ4 = √D/λ3.
 ///
-/// The minus root is never evaluated: λ4 comes from the product λ3·λ4 = √D.
+/// Evaluated without cancellation: λ3² + λ4² = C and λ3·λ4 = √D, so
+/// λ3 + λ4 = √(C + 2√D) and λ3 − λ4 = √(C − 2√D). Since λ1 − λ2 = |Δ| with
+/// Δ = Z − (1−T)·V (see [`two_mode_eigenvalues`]), expanding d²·(C − 2√D) gives the
+/// perfect square (χ_het·Δ − e)² with e = V·Z − (1−T), so
+/// λ3 = [√(C + 2√D) + |χ_het·Δ − e|/d]/2 and λ4 = √D/λ3 (derivation: docs/MODEL.md,
+/// "Trusted receiver"). Computing C² − 4D by subtraction loses every digit at small V_A
+/// and flagged physical states as unphysical.
 #[inline]
 pub fn trusted_conditional_eigenvalues(v: f64, t: f64, z: f64, chi_het: f64, l1: f64, l2: f64) -> (f64, f64) {
     let b = t * v + z;
@@ -68,7 +74,10 @@ pub fn trusted_conditional_eigenvalues(v: f64, t: f64, z: f64, chi_het: f64, l1:
         (a * chi_het * chi_het + sqrt_b * sqrt_b + 1.0 + 2.0 * chi_het * (v * sqrt_b + b) + 2.0 * t * (v * v - 1.0))
             / (d * d);
     let sqrt_d = (v + sqrt_b * chi_het) / d;
-    let l3 = (0.5 * (c + (c * c - 4.0 * sqrt_d * sqrt_d).max(0.0).sqrt())).sqrt();
+    let delta = z - (1.0 - t) * v;
+    let e = v * z - (1.0 - t);
+    let gap = (chi_het * delta - e).abs() / d;
+    let l3 = 0.5 * ((c + 2.0 * sqrt_d).sqrt() + gap);
     (l3, sqrt_d / l3)
 }
 

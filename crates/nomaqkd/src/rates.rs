@@ -437,12 +437,22 @@ pub fn for_each_user_channel(
             total_v += modulation_variance[i];
         }
     }
+    // Σ_{j≠i, active} term(j) without cancellation: total − own is exact to a few ulps
+    // when own ≤ total/2; otherwise (at most one user) the others are summed directly.
+    // O(K) overall, no allocation.
+    let others = |i: usize, total: f64, term: &dyn Fn(usize) -> f64| -> f64 {
+        let own = term(i);
+        if own <= 0.5 * total {
+            (total - own).max(0.0)
+        } else {
+            (0..k).filter(|&j| j != i && modulation_variance[j] > 0.0).map(term).sum()
+        }
+    };
     let x_of = |i: usize| -> f64 {
         if !uses_x {
             0.0
         } else if modulation_variance[i] > 0.0 {
-            // Subtracting from the total keeps this O(K); clamp tiny negative round-off.
-            (total_txi - t[i] * xi[i]).max(0.0)
+            others(i, total_txi, &|j| t[j] * xi[j])
         } else {
             total_txi
         }
@@ -470,8 +480,8 @@ pub fn for_each_user_channel(
         Access::Cih => {
             for i in (0..k).rev() {
                 let own = modulation_variance[i] > 0.0;
-                let vi = if own { (total_tv - t[i] * modulation_variance[i]).max(0.0) } else { total_tv };
-                let vl = if own { (total_v - modulation_variance[i]).max(0.0) } else { total_v };
+                let vi = if own { others(i, total_tv, &|j| t[j] * modulation_variance[j]) } else { total_tv };
+                let vl = if own { others(i, total_v, &|j| modulation_variance[j]) } else { total_v };
                 visit(i, channel(i, vi, vl));
             }
         }

@@ -485,10 +485,10 @@ pub fn evaluate_policy(
 ) -> Result<PolicyOutcome, InputError> {
     let mut problem = Problem::new(settings, network, budget)?;
     problem.policy = parse_policy(policy)?;
-    // `sca` starts from (and `global` currently also needs) every user at V_A ≥ V_min
-    // (1 under `paper`): with B < V_min·Σ T_i that set is empty, so nothing is sent.
+    // `sca` keeps every user at V_A ≥ V_min (1 under `paper`): with B < V_min·Σ T_i that
+    // set does not fit, so nothing is sent. (`global` searches the active sets that fit.)
     let sum_t: f64 = network.transmittance().iter().sum();
-    if matches!(problem.policy, Policy::Sca | Policy::Global) && budget < problem.min_variance * sum_t {
+    if problem.policy == Policy::Sca && budget < problem.min_variance * sum_t {
         return Ok(PolicyOutcome { infeasible: true, ..PolicyOutcome::default() });
     }
     problem.starts = options.starts;

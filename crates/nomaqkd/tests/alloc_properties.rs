@@ -353,3 +353,39 @@ fn best_order_dominates_every_explicit_order() {
         assert!(best.objective_value() >= a.objective_value(), "{o:?}");
     }
 }
+
+/// Budgets too small for every user to reach V_min (1 under `paper`): `sca` (all users
+/// active) is an input error; `global` (clipped) uses only active sets that fit, never
+/// panics, and sends nothing when no single user fits. Found as a panic (clamp with
+/// min > max in the projection) before the fix.
+#[test]
+fn small_budgets_are_errors_for_sca_and_restrict_global() {
+    for conv in [Convention::Paper, Convention::Standard] {
+        let s = settings(conv, Model::Exact, Access::Noma, false);
+        let net = Network::new(vec![0.9, 0.2], vec![0.1, 0.1]).unwrap();
+        let vmin = if conv == Convention::Paper { 1.0 } else { 1e-6 };
+        // Σ T = 1.1: between 0.9·V_min and 1.1·V_min only user 1 (T = 0.2) or user 0 fits alone.
+        for (b, fits_alone) in [(0.5 * vmin, vec![1]), (1.0 * vmin, vec![0, 1]), (0.1 * vmin, vec![])] {
+            let mut p = Problem::new(&s, &net, b).unwrap();
+            p.policy = Policy::Sca;
+            assert!(optimize(&s, &net, &p).is_err(), "{conv:?} B = {b}: sca must be an input error");
+            p.policy = Policy::Global;
+            let a = optimize(&s, &net, &p).unwrap();
+            let v = a.powers();
+            assert!(a.active_users.len() <= 1, "{conv:?} B = {b}: {:?}", a.active_users);
+            for &i in &a.active_users {
+                assert!(fits_alone.contains(&i), "{conv:?} B = {b}: user {i} cannot reach V_min alone");
+                assert!(v[i] >= vmin && net.transmittance()[i] * v[i] <= b * (1.0 + 1e-12));
+            }
+            let spent: f64 = v.iter().zip(net.transmittance()).map(|(x, t)| x * t).sum();
+            assert!(spent <= b * (1.0 + 1e-12), "{conv:?} B = {b}: spent {spent}");
+            assert!(a.report.sum_secret_key_rate_clipped >= 0.0);
+            if fits_alone.is_empty() {
+                assert!(a.active_users.is_empty(), "{conv:?} B = {b}: nothing fits, all silent");
+            }
+            // `raw` with B < V_min·Σ T is an input error too (SPEC §5).
+            p.objective = Objective::Raw;
+            assert!(optimize(&s, &net, &p).is_err());
+        }
+    }
+}

@@ -210,16 +210,13 @@ fn trusted_rates_match_50_digit_values() {
     println!("trusted K = 1: max rel. dev. {:e}", check_trusted(&TRUSTED_REF));
 }
 
-/// Known failure, reported, not fixed here (src/ is not ours): at small V_A
-/// both λ3 and λ4 approach 1, C ≈ 2 ≈ 2√D, and SPEC §4.2's discriminant
-/// C² − 4D = (λ3² − λ4²)² is formed by subtracting two numbers ≈ 4. Measured:
-/// χ off by 5.3e-12 relative at the first point and by 8.6e-11 bits (7e-9
-/// relative) at the second (found by a 20 000-point scan). The cancellation-free
-/// identity C − 2√D = [χ_het²(λ1 − λ2)² + (V·Z − (1 − T))² + 2χ_het(V − b)(√B − 1)]/d²
-/// (checked to 1e-60 in mpmath), with C² − 4D = (C − 2√D)(C + 2√D), brings the
-/// scan's worst error to 6e-14 bits.
+/// Regression: at small V_A both λ3 and λ4 approach 1, C ≈ 2 ≈ 2√D, and SPEC §4.2's
+/// discriminant C² − 4D = (λ3² − λ4²)² was formed by subtracting two numbers ≈ 4.
+/// Measured before the fix: χ off by 5.3e-12 relative at the first point and by
+/// 8.6e-11 bits (7e-9 relative) at the second (found by a 20 000-point scan). The
+/// library now uses λ3 − λ4 = |χ_het·Δ − e|/d (a perfect square, see
+/// `nomaqkd::entropy::trusted_conditional_eigenvalues`).
 #[test]
-#[ignore = "src/entropy.rs trusted_conditional_eigenvalues loses digits in C² − 4D at small V_A (reported)"]
 fn trusted_rates_match_50_digit_values_small_modulation() {
     check_trusted(&TRUSTED_SMALL_MODULATION_REF);
 }

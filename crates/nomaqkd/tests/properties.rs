@@ -11,10 +11,10 @@
 //!    scheme; and for V_A up to 1e6 it equals `user_rate` on a bare channel;
 //! 5. h, the eigenvalues and the rates stay finite up to V_A = 1e15.
 //!
-//! Failures print the shrunk input, so each can be replayed by hand. Where a
-//! property had to be loosened because of a weakness in src/ (reported, not
-//! fixed here), the allowance is documented at its use, and an `#[ignore]`d
-//! test at the end of the file reproduces the weakness with exact inputs.
+//! Failures print the shrunk input, so each can be replayed by hand. Weaknesses
+//! these properties found in src/ are fixed and kept as regression tests with
+//! exact inputs at the end of the file; remaining rounding allowances are
+//! documented at their use.
 
 mod common;
 use common::*;
@@ -167,9 +167,9 @@ fn relabel(c: &Case, perm: &[usize]) -> Case {
 
 /// Rounding allowance (bits) for user `k`'s SKR under relabelling. The library
 /// forms `cih`'s V_I,k = Σ_i T_i·V_A,i − T_k·V_A,k and every X_k = Σ_i T_i·ξ_i −
-/// T_k·ξ_k (SPEC §3, §4.1) by subtracting from a total summed in input order, so
-/// relabelling may change them by a few ulp of the *total* (relatively large
-/// when user k dominates it, see `cih_dominant_user_interference_is_exact`).
+/// T_k·ξ_k (SPEC §3, §4.1) from a total summed in input order (directly for the
+/// one user that dominates the total, see `cih_dominant_user_interference_is_exact`),
+/// so relabelling may change them by a few ulp of the total.
 /// The allowance is the SKR's spread when V_I and X move by 4ε of their totals.
 fn relabel_allowance(settings: &Settings, c: &Case, conv: Convention, k: usize) -> f64 {
     let va = c.modulation_for(conv);
@@ -320,12 +320,10 @@ proptest! {
             let u = c.evaluate(conv, Model::Exact).users[0].rate;
             let (info, chi) = single_user_reference(conv, t, c.modulation_for(conv)[0], xi, d2, tau);
             // χ is a difference of entropies: compared on the scale of the rate's
-            // terms. `trusted` gets an extra 1e-10 bits: SPEC §4.2's C² − 4D loses
-            // up to ~8.6e-11 bits at small V_A (reported; see high_precision.rs),
-            // e.g. T = 0.001, V_A = 0.00799537455602122, ξ = δ² = 0, τ_d = 0.05:
-            // χ = 6.36526e-9 vs 6.3653026e-9 (mpmath, 50 digits).
-            let floor = if conv == Convention::Trusted { 1e-10 } else { 0.0 };
-            let tol = 1e-8 * (eta * info.abs() + chi.abs()) + floor;
+            // terms. (`trusted` needed an extra 1e-10 bits while λ3, λ4 came from
+            // C² − 4D by subtraction, e.g. T = 0.001, V_A = 0.00799537455602122,
+            // ξ = δ² = 0, τ_d = 0.05: χ = 6.36526e-9 vs 6.3653026e-9 (mpmath); fixed.)
+            let tol = 1e-8 * (eta * info.abs() + chi.abs());
             prop_assert!(rel_diff(u.mutual_information, info) <= 1e-9, "{conv}: I {:e} vs {info:e}", u.mutual_information);
             prop_assert!((u.holevo - chi).abs() <= tol, "{conv}: χ {:e} vs {chi:e}", u.holevo);
             prop_assert!((u.secret_key_rate - (eta * info - chi)).abs() <= tol, "{conv}: SKR {:e} vs {:e}", u.secret_key_rate, eta * info - chi);
@@ -431,16 +429,13 @@ fn property_checkers_can_fail() {
     assert!(rel_diff(a.users[1].rate.secret_key_rate, b.users[2].rate.secret_key_rate) > 1e-3);
 }
 
-/// Known weakness, reported, not fixed here (src/ is not ours): under `cih`,
-/// V_I,k = (Σ_i T_i·V_A,i) − T_k·V_A,k cancels when user k dominates the
-/// received power. Minimal input found by `relabelling_users_changes_nothing`
-/// (SPEC §4.3 `paper`, δ² = 0, ξ = 0, so I's denominator is V_I alone): user 2
-/// gets V_I = 3.0000339029e-4 instead of Σ_{i≠2} T_i·V_a,i = 3.0000341605e-4
-/// (8.6e-8 relative), and I changes by ~1e-8 relative when the users are
-/// relabelled. Summing the other users directly (or prefix + suffix sums,
-/// still O(K)) removes it.
+/// Regression (found by `relabelling_users_changes_nothing`, fixed in src/rates.rs):
+/// under `cih`, V_I,k computed as (Σ_i T_i·V_A,i) − T_k·V_A,k cancelled when user k
+/// dominates the received power. Minimal input (SPEC §4.3 `paper`, δ² = 0, ξ = 0, so I's
+/// denominator is V_I alone): user 2 got V_I = 3.0000339029e-4 instead of
+/// Σ_{i≠2} T_i·V_a,i = 3.0000341605e-4 (8.6e-8 relative). The dominant user's sum is
+/// now taken directly.
 #[test]
-#[ignore = "src/rates.rs for_each_user_channel: cih interference = total − own cancels (reported)"]
 fn cih_dominant_user_interference_is_exact() {
     let t = [0.0001, 0.0001, 0.44694722716378166, 0.0001];
     let va = [2.0, 1.0000341604755514, 606299.6903533958, 0.0];
@@ -464,7 +459,7 @@ fn cih_dominant_user_interference_is_exact() {
 /// 1 + 1.109268873970778e-6, T = 0.9689647128251565, Z = 1 − T + 2.3582065425275014e-9,
 /// χ_het = 1 (exact λ4 = 1 + 4e-45, mpmath).
 #[test]
-#[ignore = "src/entropy.rs trusted_conditional_eigenvalues: C² − 4D cancellation flags physical states (reported)"]
+
 fn trusted_physical_state_is_flagged_physical() {
     // (T, V_A, ξ, δ², τ_d): the first with the default receiver.
     for (t, va, xi, d2, tau) in [

@@ -105,7 +105,29 @@ pub(crate) fn sca_policy(settings: &Settings, network: &Network, problem: &Probl
     finish(settings, network, problem, order, run, "sca: one start (equal received power), all users active".into())
 }
 
+/// Whether every user of `active` can reach V_min within the budget: Σ_{i∈A} T_i·V_min ≤ B.
+/// (Caps are ≥ V_min by validation, and T_i·V_min ≤ B follows from the sum.)
+fn feasible(network: &Network, problem: &Problem, active: &[bool]) -> bool {
+    let s: f64 = network.transmittance().iter().zip(active).filter(|(_, &a)| a).map(|(t, _)| t).sum();
+    problem.min_variance * s <= problem.budget_snu
+}
+
+/// The all-silent point (clipped objective 0) when no active set fits the budget.
+fn all_silent(k: usize) -> ScaRun {
+    ScaRun {
+        v: vec![0.0; k],
+        value: 0.0,
+        history: vec![0.0],
+        iterations: 0,
+        status: super::Status::Converged,
+        kkt_residual: 0.0,
+    }
+}
+
 /// `global` policy at a fixed decoding order.
+///
+/// Under `clipped`, only active sets whose users can all reach V_min within B are searched
+/// (B ≥ V_min·Σ_{i∈A} T_i); when no single user fits, every user is silent (sum 0).
 pub(crate) fn global(settings: &Settings, network: &Network, problem: &Problem, order: &[usize]) -> Allocation {
     let k = network.len();
     let (tol, cap) = (problem.tolerance, problem.max_iterations);
@@ -113,16 +135,36 @@ pub(crate) fn global(settings: &Settings, network: &Network, problem: &Problem, 
     let run_from = |active: &[bool], start: &[f64]| {
         sca(settings, network, order, &bounds_for(network, problem, active), start, tol, cap)
     };
-    let full_starts = starts(network, problem, order, &full, problem.starts);
-    let mut best = Best { run: run_from(&full, &full_starts[0]), evals: 0 };
-    for s in &full_starts[1..] {
-        best.offer(run_from(&full, s));
-    }
-    let mut search = format!("{} starts on all {k} users", full_starts.len());
+    let single = |j: usize| (0..k).map(|i| i == j).collect::<Vec<bool>>();
+    let mut search;
+    let full_feasible = feasible(network, problem, &full);
+    let mut best = if full_feasible {
+        let full_starts = starts(network, problem, order, &full, problem.starts);
+        let mut best = Best { run: run_from(&full, &full_starts[0]), evals: 0 };
+        for s in &full_starts[1..] {
+            best.offer(run_from(&full, s));
+        }
+        search = format!("{} starts on all {k} users", full_starts.len());
+        best
+    } else {
+        // Only `clipped` gets here (`raw` with B < V_min·Σ T is rejected by validation).
+        let fits: Vec<usize> = (0..k).filter(|&j| feasible(network, problem, &single(j))).collect();
+        search = format!(
+            "B = {} < V_min * sum T = {}: all {k} users cannot be active; {} user(s) fit alone",
+            problem.budget_snu,
+            problem.min_variance * network.transmittance().iter().sum::<f64>(),
+            fits.len()
+        );
+        if fits.is_empty() {
+            search.push_str(", so every user is silent");
+            return finish(settings, network, problem, order, all_silent(k), format!("global: {search}"));
+        }
+        Best { run: all_silent(k), evals: 0 }
+    };
     if problem.objective == Objective::Clipped {
         // Single-user active sets.
         if k > 1 {
-            for j in 0..k {
+            for j in (0..k).filter(|&j| feasible(network, problem, &single(j))) {
                 let mut a = vec![false; k];
                 a[j] = true;
                 // Seed with the single-user optimum (log grid + golden section): with one
@@ -156,6 +198,9 @@ pub(crate) fn global(settings: &Settings, network: &Network, problem: &Problem, 
             for j in (0..k).filter(|&j| v[j] == 0.0) {
                 let mut a: Vec<bool> = v.iter().map(|&x| x > 0.0).collect();
                 a[j] = true;
+                if !feasible(network, problem, &a) {
+                    continue;
+                }
                 let mut start = v.clone();
                 start[j] = 1e-2 * problem.budget_snu / network.transmittance()[j];
                 moves += 1;
@@ -171,8 +216,13 @@ pub(crate) fn global(settings: &Settings, network: &Network, problem: &Problem, 
         let pts = grid_polish(settings, network, problem, order, &mut best);
         search.push_str(&format!(", exhaustive log grid ({pts} points) with SCA polish"));
     }
-    search.push_str(&format!("; {} SCA runs", best.evals + 1));
-    let run = best.run;
+    search.push_str(&format!("; {} SCA runs", best.evals + usize::from(full_feasible)));
+    let mut run = best.run;
+    if problem.objective == Objective::Clipped && run.value < 0.0 {
+        // Every active set searched loses key: silence (objective 0) is better.
+        search.push_str("; every active set found has a negative sum, so all users are silent");
+        run = all_silent(k);
+    }
     finish(settings, network, problem, order, run, format!("global: {search}"))
 }
 
@@ -190,6 +240,9 @@ fn grid_polish(settings: &Settings, network: &Network, problem: &Problem, order:
     let mut ws = super::sca::Workspace::default();
     for mask in sets {
         let active: Vec<bool> = (0..k).map(|i| mask & (1 << i) != 0).collect();
+        if !feasible(network, problem, &active) {
+            continue;
+        }
         let n_act = active.iter().filter(|&&a| a).count();
         let mut idx = vec![0usize; n_act];
         let mut best_pt: Option<(f64, Vec<f64>)> = None;

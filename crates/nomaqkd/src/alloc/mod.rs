@@ -169,7 +169,7 @@ impl Problem {
     }
 
     /// Check the problem against a network (SPEC §5, §7): B > 0, caps > 0 (or +∞),
-    /// V_min > 0 (≥ 1 under `paper`), B ≥ V_min·Σ T for `raw`, τ ≥ 0, T_max ≥ 1, starts ≥ 1.
+    /// V_min > 0 (≥ 1 under `paper`), B ≥ V_min·Σ T for `raw` and for `sca`, τ ≥ 0, T_max ≥ 1, starts ≥ 1.
     pub fn validate(&self, settings: &Settings, network: &Network) -> Result<(), InputError> {
         let k = network.len();
         if !(self.budget_snu.is_finite() && self.budget_snu > 0.0) {
@@ -219,6 +219,14 @@ impl Problem {
                 field: "budget",
                 value: fmt_value(self.budget_snu),
                 allowed: "B >= V_min * sum_i T_i for the raw objective (every user must reach V_min)",
+            });
+        }
+        if self.policy == Policy::Sca && self.budget_snu < self.min_variance * sum_t {
+            return Err(InputError::OutOfRange {
+                field: "budget",
+                value: fmt_value(self.budget_snu),
+                allowed:
+                    "B >= V_min * sum_i T_i for policy sca (it keeps every user active; global chooses the active set)",
             });
         }
         if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {

@@ -385,6 +385,7 @@ pub fn run(fig: &FiniteFigure, dir: &Path) -> anyhow::Result<Computed> {
         "convention": fig.convention,
         "model": "exact",
         "finite_size": fig.params,
+        "finite_size_note": "block_size above is the builder default; each N of block_sizes replaces it",
         "block_sizes": fig.block_sizes,
         "min_block_size_search": "nomaqkd::finite::min_block_sizes: bisection on log10 N in [1e3, 1e15] to 1e-6; the upper end (a positive-rate N) is returned",
         "curves": c.curves,

@@ -5,6 +5,7 @@
 mod args;
 mod config;
 mod finite_cli;
+mod finite_fig;
 mod optimize;
 mod output;
 mod plot;

@@ -539,3 +539,142 @@ pub fn render(sc: &SweepScenario, p: &PlotSpec, rows: &[Row], dir: &Path) -> any
         .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     Ok(vec![png, svg])
 }
+
+/// One curve of a log-x line figure ([`render_log_x`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSeries {
+    /// Legend text of the curve.
+    pub label: String,
+    /// (x > 0, y) points, ascending in x.
+    pub points: Vec<(f64, f64)>,
+    /// Optional horizontal reference line (legend text, y), dashed in the curve's colour.
+    pub reference: Option<(String, f64)>,
+    /// Optional vertical dotted marker at this x, in the curve's colour (drawn if inside the x range).
+    pub marker_x: Option<f64>,
+}
+
+/// Tick text of a log axis: 1e6 for powers of ten, else two significant digits.
+fn log_tick(v: f64) -> String {
+    let e = v.log10();
+    if (e - e.round()).abs() < 1e-9 {
+        format!("1e{}", e.round() as i64)
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+fn draw_log_x<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    panel: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[LogSeries],
+) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (title_area, body) = root.split_vertically(34);
+    title_area.titled(title, (FONT, 22).into_font().style(FontStyle::Bold))?;
+    let entries = series.len() * 2;
+    let (w, h) = body.dim_in_pixel();
+    let rows_px = (entries.div_ceil(2) as u32) * 20 + 14;
+    let (chart_area, legend) = body.split_vertically(h.saturating_sub(rows_px));
+    let (x0, x1) = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let (x0, x1) = if x0 > 0.0 && x1 > x0 { (x0, x1) } else { (1.0, 10.0) };
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1).chain(s.reference.iter().map(|r| r.1)));
+    let (y0, y1) = range(ys.chain([0.0]));
+    let pad = 0.06 * (y1 - y0);
+    let mut chart = ChartBuilder::on(&chart_area)
+        .caption(panel, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(46)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0..x1).log_scale(), (y0 - pad)..(y1 + pad))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| log_tick(*v))
+        .y_label_formatter(&|v| tick(*v, y1 - y0))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    // Last series first, so the first one is drawn on top.
+    for (i, s) in series.iter().enumerate().rev() {
+        let color = PALETTE[i % PALETTE.len()];
+        let style = ShapeStyle::from(&color).stroke_width(2);
+        if let Some((_, y)) = &s.reference {
+            chart.draw_series(DashedLineSeries::new([(x0, *y), (x1, *y)], 10, 6, style))?;
+        }
+        if let Some(m) = s.marker_x.filter(|m| *m >= x0 && *m <= x1) {
+            chart.draw_series(DashedLineSeries::new(
+                [(m, y0 - pad), (m, y1 + pad)],
+                3,
+                4,
+                ShapeStyle::from(&color).stroke_width(1),
+            ))?;
+        }
+        chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?;
+        // Alternate filled dots and larger hollow rings so that coinciding curves stay visible.
+        if i % 2 == 0 {
+            chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
+        } else {
+            chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 7, ShapeStyle::from(&color).stroke_width(2))))?;
+        }
+    }
+    // Legend: two columns, curve then its reference line.
+    let col_w = (w.saturating_sub(40) / 2) as i32;
+    let mut k = 0usize;
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let stroke = ShapeStyle::from(&color).stroke_width(3);
+        let mut items: Vec<(String, bool)> = vec![(s.label.clone(), false)];
+        if let Some((l, _)) = &s.reference {
+            items.push((l.clone(), true));
+        }
+        for (text, dashed) in items {
+            let (x, y) = (20 + (k % 2) as i32 * col_w, 8 + (k / 2) as i32 * 20);
+            if dashed {
+                for a in [x, x + 16] {
+                    legend.draw(&PathElement::new(vec![(a, y + 8), (a + 10, y + 8)], stroke))?;
+                }
+            } else {
+                legend.draw(&PathElement::new(vec![(x, y + 8), (x + 30, y + 8)], stroke))?;
+                if i % 2 == 0 {
+                    legend.draw(&Circle::new((x + 15, y + 8), 3, color.filled()))?;
+                } else {
+                    legend.draw(&Circle::new((x + 15, y + 8), 7, ShapeStyle::from(&color).stroke_width(2)))?;
+                }
+            }
+            legend.draw(&Text::new(text, (x + 38, y), (FONT, 14)))?;
+            k += 1;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Render a one-panel line figure with a logarithmic x axis to `<stem>.png` and
+/// `<stem>.svg` in `dir` (curves solid with markers, reference lines dashed, legend below).
+pub fn render_log_x(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    panel: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[LogSeries],
+) -> anyhow::Result<Vec<PathBuf>> {
+    register_embedded_font();
+    let size = (900, 600);
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+    draw_log_x(BitMapBackend::new(&png, size).into_drawing_area(), title, panel, x_desc, y_desc, series)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    draw_log_x(SVGBackend::new(&svg, size).into_drawing_area(), title, panel, x_desc, y_desc, series)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    Ok(vec![png, svg])
+}

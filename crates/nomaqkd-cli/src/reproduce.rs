@@ -4,6 +4,7 @@
 //! the sweep CSVs under each convention.
 
 use crate::args::ReproduceArgs;
+use crate::finite_fig::{self, FiniteFigure};
 use crate::plot::{self, Row};
 use crate::sweep::{self, RunOptions, SweepScenario};
 use serde::Serialize;
@@ -633,6 +634,14 @@ pub fn cli(args: &ReproduceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = &args.out;
     std::fs::create_dir_all(dir.join("scenarios"))
         .map_err(|e| crate::config::bad(format!("out: cannot create `{}`: {e}", dir.display())))?;
+    // The extra finite-size figure (issue 6): validated before any work.
+    let (fin_name, fin_text) = finite_fig::SCENARIO;
+    let fin_fig = FiniteFigure::parse(
+        &Path::new("scenarios").join(format!("{fin_name}.toml")),
+        fin_text,
+        &SCENARIOS,
+        args.quick,
+    )?;
     let mut data: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     let mut scenarios: Vec<(SweepScenario, f64)> = Vec::new();
     for (name, text) in SCENARIOS {
@@ -656,6 +665,15 @@ pub fn cli(args: &ReproduceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         data.insert(name.to_string(), rows);
         scenarios.push((sc, s.wall_seconds));
     }
+    std::fs::write(dir.join("scenarios").join(format!("{fin_name}.toml")), fin_text)?;
+    let fin = finite_fig::run(&fin_fig, dir)?;
+    writeln!(
+        out,
+        "{fin_name}: {} block sizes x {} policies, {:.2} s",
+        fin_fig.block_sizes.len(),
+        fin.curves.len(),
+        fin.wall_seconds
+    )?;
     let claims = claims(&data);
     let total = clock.elapsed().as_secs_f64();
     let mut flags_json = BTreeMap::new();
@@ -669,9 +687,11 @@ pub fn cli(args: &ReproduceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         "wall_seconds": total,
         "claims": claims,
         "flags": flags_json,
+        "extras": [finite_extra_json(&fin_fig, &fin)],
     });
     std::fs::write(dir.join("claims.json"), serde_json::to_string_pretty(&json)? + "\n")?;
-    let report = report_md(&scenarios, &data, &claims, args.quick, total);
+    let mut report = report_md(&scenarios, &data, &claims, args.quick, total);
+    insert_finite_sections(&mut report, &fin_fig, &fin);
     std::fs::write(dir.join("report.md"), report)?;
     writeln!(out, "wrote {}/report.md and claims.json in {total:.1} s", dir.display())?;
     Ok(())
@@ -793,4 +813,124 @@ fn report_md(
         );
     }
     s
+}
+
+/// Text of the extra (not a paper claim) finite-size row.
+fn finite_extra_text(fig: &FiniteFigure, c: &finite_fig::Computed) -> String {
+    let parts: Vec<String> = c
+        .curves
+        .iter()
+        .map(|cv| {
+            let from = match cv.min_block_size {
+                Some(n) => format!("key from N = {}", finite_fig::fmt_n(n)),
+                None => "no key for N ≤ 1e15".to_string(),
+            };
+            let (n_lo, n_hi) = (fig.block_sizes[0], fig.block_sizes[fig.block_sizes.len() - 1]);
+            let at = |i: usize| cv.points.get(i).map(|p| p.0).unwrap_or(f64::NAN);
+            format!(
+                "{}: {from} ({}, active users {:?}; sum {} at N = {}, {} at N = {}; limit (1 − p_PE)·SKR = {})",
+                cv.policy,
+                cv.access,
+                cv.active_users,
+                f4(at(0)),
+                finite_fig::fmt_n(n_lo),
+                f4(at(cv.points.len().saturating_sub(1))),
+                finite_fig::fmt_n(n_hi),
+                f4(cv.asymptotic_limit)
+            )
+        })
+        .collect();
+    let mut text = parts.join("; ");
+    if let Some(d) = finite_fig::same_allocation(&c.curves) {
+        let users = &c.curves[0].active_users;
+        let equal = if d == 0.0 { "identical V_A".to_string() } else { format!("V_A equal to {d:.1e} relative") };
+        let single = if users.len() == 1 { " (the NOMA optimum is single-user here)" } else { "" };
+        let _ = write!(
+            text,
+            ". All policies allocate the same users {users:?} with {equal}, so their curves coincide{single}"
+        );
+    }
+    text
+}
+
+fn f4(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+const FINITE_STATEMENT: &str = "from which block size N the NOMA optimum (`global`) and `oma-best` produce key";
+
+fn finite_method(fig: &FiniteFigure) -> String {
+    format!(
+        "Fig. 2 scenario at P_max = {} dBm, mean channel; one allocation per policy (nomaqkd::alloc::optimize); \
+         SPEC §9 finite-size rates ({}, exact, box, p_PE = {}, ε = 1e-10, r = {}); smallest N with a positive \
+         clipped sum from nomaqkd::finite::min_block_sizes (bisection on log10 N to 1e-6)",
+        fig.power_dbm,
+        fig.convention,
+        fig.params.pe_fraction(),
+        fig.params.pe_samples_per_symbol()
+    )
+}
+
+/// The extra row for claims.json.
+fn finite_extra_json(fig: &FiniteFigure, c: &finite_fig::Computed) -> serde_json::Value {
+    let by_policy = |f: &dyn Fn(&finite_fig::Curve) -> serde_json::Value| -> serde_json::Value {
+        c.curves.iter().map(|cv| (cv.policy.clone(), f(cv))).collect::<serde_json::Map<_, _>>().into()
+    };
+    serde_json::json!({
+        "id": "finite-min-block-size",
+        "paper_claim": false,
+        "statement": FINITE_STATEMENT,
+        "source": "extension (issue 6, item 4; SPEC §9); not in the paper",
+        "test": finite_method(fig),
+        "convention": fig.convention,
+        "power_dbm": fig.power_dbm,
+        "min_block_size": by_policy(&|cv| serde_json::json!(cv.min_block_size)),
+        "asymptotic_limit": by_policy(&|cv| serde_json::json!(cv.asymptotic_limit)),
+        "text": finite_extra_text(fig, c),
+    })
+}
+
+/// Add the extra row (after the claims table) and the figure section (at the end) to the report.
+fn insert_finite_sections(report: &mut String, fig: &FiniteFigure, c: &finite_fig::Computed) {
+    let mut row = String::new();
+    let _ = writeln!(row, "### Extra row (not a paper claim): finite-size key\n");
+    let _ = writeln!(row, "| statement | source | method | {} |", fig.convention);
+    let _ = writeln!(row, "|---|---|---|---|");
+    let _ = writeln!(
+        row,
+        "| {} | extension (issue 6; SPEC §9), not in the paper | {} | {} |\n",
+        FINITE_STATEMENT,
+        md_cell(&finite_method(fig)),
+        md_cell(&finite_extra_text(fig, c))
+    );
+    let anchor = "\n## Unphysical states and rates above PLOB\n";
+    match report.find(anchor) {
+        Some(i) => report.insert_str(i + 1, &row),
+        None => report.push_str(&row),
+    }
+    let notes = fig
+        .source
+        .split("notes = \"\"\"")
+        .nth(1)
+        .and_then(|r| r.split("\"\"\"").next())
+        .unwrap_or("")
+        .trim()
+        .replace('\n', " ");
+    let ns: Vec<String> = fig.block_sizes.iter().map(|n| finite_fig::fmt_n(*n)).collect();
+    let _ = writeln!(report, "### {}\n", fig.description);
+    let _ = writeln!(report, "![{0}]({0}.png)\n", fig.name);
+    let _ = writeln!(report, "{notes}\n");
+    let _ = writeln!(
+        report,
+        "- block sizes N ∈ {{{}}} ({} points, log grid); budget B = {:.6} SNU; {:.2} s",
+        ns.join(", "),
+        ns.len(),
+        c.budget_snu,
+        c.wall_seconds
+    );
+    let _ = writeln!(
+        report,
+        "- data: [{0}.csv]({0}.csv), metadata [{0}.json]({0}.json), scenario [scenarios/{0}.toml](scenarios/{0}.toml), vector figure [{0}.svg]({0}.svg)\n",
+        fig.name
+    );
 }

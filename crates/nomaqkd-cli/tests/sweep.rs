@@ -1,8 +1,10 @@
 //! Command-line tests of `nomaqkd sweep` and `nomaqkd reproduce`.
 
 use nomaqkd::alloc::{optimize, Policy, Problem};
+use nomaqkd::finite::{evaluate_finite, min_block_sizes, FiniteSizeParams, WorstCase, MIN_BLOCK_LOG10_RESOLUTION};
 use nomaqkd::{
-    dbm_to_variance, evaluate, received_power_budget, Access, Convention, Model, Network, Receiver, Settings,
+    dbm_to_variance, evaluate, received_power_budget, transmittance_from_distance, Access, Convention, LinkGeometry,
+    Model, Network, Receiver, Settings,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -285,6 +287,151 @@ fn reproduce_quick_report_matches_library() {
     // Under `paper` the report must count unphysical points (SPEC §8: 84–100 % of Table II's space).
     assert!(claims["flags"]["fig4"]["paper"]["unphysical_points"].as_u64().unwrap() > 0);
     assert_eq!(claims["flags"]["fig4"]["standard"]["unphysical_points"].as_u64().unwrap(), 0);
+    check_finite_figure(&d, &report, &claims);
+}
+
+/// Fig. 2's network at the mean channel under `standard`, built here from the numbers in
+/// scenarios/fig2.toml (16 users evenly spaced over [50, 200] m, ξ = 0.1, δ² = 0.0256, default
+/// link geometry and detector, 1550 nm, 10 MBd), and its budget B (SPEC §5).
+fn fig2_mean_channel(power_dbm: f64) -> (Settings, Network, f64) {
+    let receiver = Receiver::default();
+    let t: Vec<f64> = (0..16)
+        .map(|k| {
+            let d = 50.0 + 150.0 * k as f64 / 15.0;
+            transmittance_from_distance(&LinkGeometry::default(), d, Convention::Standard, 0.6, 1.0)
+        })
+        .collect();
+    let net = Network::new(t, vec![0.1]).unwrap();
+    let settings = Settings::new(Convention::Standard, Model::Exact, Access::Noma, receiver, false, true).unwrap();
+    let b = received_power_budget(&net, dbm_to_variance(power_dbm, 1.55e-6, 1e7), 0.0256).unwrap();
+    (settings, net, b)
+}
+
+fn allocate(settings: &Settings, net: &Network, b: f64, policy: Policy) -> nomaqkd::alloc::Allocation {
+    let mut problem = Problem::new(settings, net, b).unwrap();
+    problem.policy = policy;
+    optimize(settings, net, &problem).unwrap()
+}
+
+fn finite_params(n: f64) -> FiniteSizeParams {
+    // SPEC §9.2 defaults, spelled out: box, p_PE 0.5, ε's 1e-10, r = 2.
+    FiniteSizeParams::builder()
+        .block_size(n)
+        .pe_fraction(0.5)
+        .eps_pe(1e-10)
+        .eps_smooth(1e-10)
+        .eps_pa(1e-10)
+        .pe_samples_per_symbol(2)
+        .worst_case(WorstCase::Box)
+        .build()
+        .unwrap()
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300), "{what}: {a} vs {b}");
+}
+
+/// The extra finite-size figure (issue 6): CSV numbers and thresholds against direct library calls.
+fn check_finite_figure(d: &Path, report: &str, claims: &serde_json::Value) {
+    assert!(report.contains("![fig2-finite](fig2-finite.png)"), "report lacks the finite-size figure");
+    assert!(report.contains("Extra row (not a paper claim)"));
+    let png = std::fs::read(d.join("fig2-finite.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(d.join("fig2-finite.svg")).unwrap();
+    assert!(svg.contains("block size N (symbols)") && svg.contains("oma-best"));
+    let csv = std::fs::read_to_string(d.join("fig2-finite.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let num = |r: &[&str], c: &str| -> f64 { r[col(c)].parse().unwrap() };
+    // Quick mode: one N per decade from 1e6 to 1e12, for both policies.
+    let decades: Vec<f64> = (6..=12).map(|e| 10f64.powi(e)).collect();
+    for policy in ["global", "oma-best"] {
+        let ns: Vec<f64> = rows.iter().filter(|r| r[col("policy")] == policy).map(|r| num(r, "block_size")).collect();
+        assert_eq!(ns, decades, "{policy}");
+    }
+    let extra = claims["extras"].as_array().unwrap().iter().find(|e| e["id"] == "finite-min-block-size").unwrap();
+    assert_eq!(extra["paper_claim"], false);
+    let power = extra["power_dbm"].as_f64().unwrap();
+    assert_eq!(power, -50.0, "the scenario's operating point");
+    let (settings, net, b) = fig2_mean_channel(power);
+
+    // The operating point: no budget of Fig. 2's grid (−90 … −20 dBm, step 5) gives a larger
+    // asymptotic `global` sum at the mean channel than −50 dBm (up to 1e-12 relative).
+    let at = allocate(&settings, &net, b, Policy::Global).report.sum_secret_key_rate_clipped;
+    let best = (0..15)
+        .map(|i| {
+            let (s, n, bb) = fig2_mean_channel(-90.0 + 5.0 * i as f64);
+            allocate(&s, &n, bb, Policy::Global).report.sum_secret_key_rate_clipped
+        })
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(at >= best * (1.0 - 1e-12), "-50 dBm gives {at}, the grid's best is {best}");
+
+    // global: NOMA, all users on one block of N, powers from optimize.
+    let g = allocate(&settings, &net, b, Policy::Global);
+    let g_order = g.report.order.clone().unwrap();
+    let g_v = g.powers();
+    // oma-best: one user owns the whole block; evaluated here as a one-user network (its own
+    // T and ξ, no other user), independently of the CLI's OMA bookkeeping.
+    let o = allocate(&settings, &net, b, Policy::OmaBest);
+    assert_eq!(o.active_users.len(), 1);
+    let j = o.active_users[0];
+    let one = Network::new(vec![net.transmittance()[j]], vec![0.1]).unwrap();
+    let o_v = vec![o.powers()[j]];
+    type Direct<'a> = Box<dyn Fn(f64) -> (f64, f64) + 'a>;
+    let direct: [(&str, Direct, f64, Option<f64>); 2] = [
+        (
+            "global",
+            Box::new(|n: f64| {
+                let r = evaluate_finite(&settings, &finite_params(n), &net, &g_order, &g_v).unwrap();
+                (r.sum_finite_secret_key_rate_clipped, r.sum_finite_secret_key_rate)
+            }),
+            g.report.sum_secret_key_rate_clipped,
+            min_block_sizes(&settings, &finite_params(1e9), &net, &g_order, &g_v).unwrap().1,
+        ),
+        (
+            "oma-best",
+            Box::new(|n: f64| {
+                let r = evaluate_finite(&settings, &finite_params(n), &one, &[0], &o_v).unwrap();
+                (r.sum_finite_secret_key_rate_clipped, r.sum_finite_secret_key_rate)
+            }),
+            o.report.sum_secret_key_rate_clipped,
+            min_block_sizes(&settings, &finite_params(1e9), &one, &[0], &o_v).unwrap().1,
+        ),
+    ];
+    for (policy, rate, asym, n_min) in &direct {
+        // CSV numbers at a couple of N against the direct calls.
+        for n in [1e8, 1e11] {
+            let r = rows
+                .iter()
+                .find(|r| r[col("policy")] == *policy && num(r, "block_size") == n)
+                .unwrap_or_else(|| panic!("{policy}: no row at N = {n}"));
+            let (clipped, raw) = rate(n);
+            close(num(r, "sum_finite_rate_clipped"), clipped, &format!("{policy} clipped at {n}"));
+            close(num(r, "sum_finite_rate"), raw, &format!("{policy} raw at {n}"));
+            close(num(r, "asymptotic_limit"), 0.5 * asym, &format!("{policy} limit"));
+            assert!(clipped > 0.0 && clipped < 0.5 * asym, "{policy} at {n}: {clipped} vs limit {}", 0.5 * asym);
+        }
+        // The reported threshold is the library's minimum block size ...
+        let reported = extra["min_block_size"][*policy].as_f64().unwrap();
+        let n_min = n_min.unwrap();
+        close(reported, n_min, &format!("{policy} threshold"));
+        let csv_min = num(rows.iter().find(|r| r[col("policy")] == *policy).unwrap(), "min_block_size");
+        close(csv_min, n_min, &format!("{policy} threshold in the CSV"));
+        assert!(report.contains(&format!("{policy}: key from N = {n_min:.3e}")), "{policy}: {n_min:.3e}");
+        // ... and the rate changes sign there: no key just below (beyond the search's
+        // resolution of 1e-6 in log10 N), key at it.
+        let below = n_min * 10f64.powf(-2.0 * MIN_BLOCK_LOG10_RESOLUTION);
+        let (c_below, r_below) = rate(below);
+        let (c_at, _) = rate(n_min);
+        assert!(c_below == 0.0 && r_below <= 0.0, "{policy}: key below the threshold ({c_below}, {r_below})");
+        assert!(c_at > 0.0, "{policy}: no key at the threshold {n_min}");
+        // The grid agrees: no key below the threshold, key above.
+        for r in rows.iter().filter(|r| r[col("policy")] == *policy) {
+            let (n, c) = (num(r, "block_size"), num(r, "sum_finite_rate_clipped"));
+            assert_eq!(c > 0.0, n >= n_min, "{policy} at N = {n}: {c}");
+        }
+    }
 }
 
 #[test]

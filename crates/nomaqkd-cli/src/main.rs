@@ -2,17 +2,14 @@
 //! Exit codes (SPEC §11.2): 0 when a result was computed, 2 for bad input.
 #![forbid(unsafe_code)]
 
-mod args;
-mod config;
 mod finite_cli;
 mod finite_fig;
-mod optimize;
-mod output;
-mod plot;
 mod rate;
 mod reproduce;
 mod simulate;
-mod sweep;
+
+// Shared with the Python package through the library target (src/lib.rs).
+use nomaqkd_cli::{args, config, optimize, output, plot, sweep};
 
 use clap::Parser;
 use std::io::{self, Write};

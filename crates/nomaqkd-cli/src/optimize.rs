@@ -9,13 +9,13 @@ use nomaqkd::{dbm_to_variance, received_power_budget};
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
-fn parse_policy(s: &str) -> Result<Policy, crate::config::InputError> {
+pub fn parse_policy(s: &str) -> Result<Policy, crate::config::InputError> {
     Policy::ALL.into_iter().find(|p| p.as_str() == s.trim()).ok_or_else(|| {
         bad(format!("--policy: `{s}` is not allowed; expected one of sca, global, qoma, qoma-opt, oma-best, uqpa, cih"))
     })
 }
 
-fn parse_objective(s: &str) -> Result<Objective, crate::config::InputError> {
+pub fn parse_objective(s: &str) -> Result<Objective, crate::config::InputError> {
     match s.trim() {
         "clipped" => Ok(Objective::Clipped),
         "raw" => Ok(Objective::Raw),
@@ -23,7 +23,7 @@ fn parse_objective(s: &str) -> Result<Objective, crate::config::InputError> {
     }
 }
 
-fn count(field: &str, s: &str) -> Result<usize, crate::config::InputError> {
+pub fn count(field: &str, s: &str) -> Result<usize, crate::config::InputError> {
     let n = parse_u64(field, s)?;
     if n == 0 || n > 1_000_000 {
         return Err(bad(format!("{field}: `{s}` is not allowed; expected an integer in [1, 1000000]")));
@@ -61,7 +61,7 @@ fn cap_warning(a: &Allocation) -> String {
     )
 }
 
-fn warnings(a: &Allocation) -> Vec<String> {
+pub fn warnings(a: &Allocation) -> Vec<String> {
     let mut w: Vec<String> = a.report.warnings.iter().map(|x| x.to_string()).collect();
     if a.status == Status::MaxIterations {
         w.push(cap_warning(a));
@@ -69,7 +69,7 @@ fn warnings(a: &Allocation) -> Vec<String> {
     w
 }
 
-fn gain_percent(x: f64, base: f64) -> Value {
+pub fn gain_percent(x: f64, base: f64) -> Value {
     if base > 0.0 {
         json!(100.0 * (x / base - 1.0))
     } else {

@@ -15,6 +15,8 @@ use pyo3::types::{PyDict, PyString};
 use rayon::prelude::*;
 use std::fmt::Display;
 
+mod alloc_sweep;
+
 /// Default excess noise ξ (SNU) of SPEC §11.1 (`--excess-noise`).
 const DEFAULT_EXCESS_NOISE_SNU: f64 = 0.1;
 
@@ -22,26 +24,36 @@ fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// The decoding order argument: `None`/"gain" or an explicit permutation.
+/// The decoding order argument: `None`/"gain", "best" (optimize only) or an explicit permutation.
 enum OrderArg {
     Gain,
+    Best,
     Explicit(Vec<usize>),
 }
 
 fn parse_order(order: Option<&Bound<'_, PyAny>>) -> PyResult<OrderArg> {
+    parse_order_arg(order, false)
+}
+
+/// `allow_best`: accept "best" (search over orders, `optimize` only).
+fn parse_order_arg(order: Option<&Bound<'_, PyAny>>, allow_best: bool) -> PyResult<OrderArg> {
     let Some(obj) = order else { return Ok(OrderArg::Gain) };
     if obj.is_none() {
         return Ok(OrderArg::Gain);
     }
+    let best = if allow_best { ", \"best\"" } else { "" };
     let bad = |shown: String| {
         value_error(format!(
-            "order: {shown} is not allowed; expected None, \"gain\" or a sequence of 0-based user indices (a permutation)"
+            "order: {shown} is not allowed; expected None, \"gain\"{best} or a sequence of 0-based user indices (a permutation)"
         ))
     };
     if let Ok(s) = obj.cast::<PyString>() {
         let s = s.to_string();
         if s.trim() == "gain" {
             return Ok(OrderArg::Gain);
+        }
+        if allow_best && s.trim() == "best" {
+            return Ok(OrderArg::Best);
         }
         // Same comma-list form as the CLI's --order.
         let idx: Result<Vec<usize>, _> = s.split(',').map(|p| p.trim().parse::<usize>()).collect();
@@ -164,7 +176,7 @@ fn rates_single<'py>(
     let v = broadcast("modulation_variance", view_to_vec(&modulation_variance.as_array()), k).map_err(value_error)?;
     validate_modulation(settings.convention(), &v, k).map_err(value_error)?;
     let order = match parse_order(order)? {
-        OrderArg::Gain => network.gain_order(),
+        OrderArg::Gain | OrderArg::Best => network.gain_order(),
         OrderArg::Explicit(o) => {
             validate_order(&o, k).map_err(value_error)?;
             o
@@ -395,7 +407,7 @@ fn rates_batch<'py>(
         xi: broadcast_2d("excess_noise", &xi_view, n, k)?,
     };
     let explicit = match parse_order(order)? {
-        OrderArg::Gain => None,
+        OrderArg::Gain | OrderArg::Best => None,
         OrderArg::Explicit(o) => {
             validate_order(&o, k).map_err(value_error)?;
             Some(o)
@@ -568,6 +580,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(variance_to_dbm, m)?)?;
     m.add_function(wrap_pyfunction!(transmittance_from_distance, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(alloc_sweep::optimize_raw, m)?)?;
+    m.add_function(wrap_pyfunction!(alloc_sweep::sweep_raw, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EXCESS_NOISE_SNU", DEFAULT_EXCESS_NOISE_SNU)?;
     m.add("DEFAULT_DETECTOR_NOISE_SNU", Receiver::DEFAULT_DETECTOR_NOISE_SNU)?;

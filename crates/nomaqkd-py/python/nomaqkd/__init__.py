@@ -13,18 +13,24 @@ Wrapped so far:
 * :func:`rates` -- per-user and sum secret key rates (SPEC §2-§4, §11.3),
   single scenario (1-D arrays) or batched (2-D arrays, parallel, GIL released);
 * :func:`dbm_to_variance`, :func:`variance_to_dbm` (SPEC §5);
-* :func:`transmittance_from_distance` (SPEC §6).
+* :func:`transmittance_from_distance` (SPEC §6);
+* :func:`optimize` and :func:`compare` -- power allocation, problem P1 (SPEC §7,
+  §11.4; ``nomaqkd optimize`` and ``nomaqkd optimize --compare``);
+* :func:`sweep` -- parameter grids with turbulence Monte Carlo (``nomaqkd sweep``).
 
-Not yet wrapped: ``optimize``/``compare`` (power allocation, SPEC §7) and
-``sweep`` (SPEC §V figures); they are being built in the Rust core.
+Not wrapped: finite-size rates (SPEC §9), ``simulate`` (SPEC §10) and
+``reproduce``; see docs/PYTHON.md.
 
 Bad input raises :class:`ValueError` with the CLI's one-line message.
 """
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
 from dataclasses import dataclass, fields
-from typing import Any, Dict, List, Optional, Sequence, Union, overload
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 
@@ -38,6 +44,11 @@ __all__ = [
     "dbm_to_variance",
     "variance_to_dbm",
     "transmittance_from_distance",
+    "Allocation",
+    "Comparison",
+    "optimize",
+    "compare",
+    "sweep",
     "DEFAULT_EXCESS_NOISE_SNU",
     "DEFAULT_DETECTOR_NOISE_SNU",
     "DEFAULT_DETECTOR_EFFICIENCY",
@@ -318,3 +329,387 @@ def transmittance_from_distance(
         float(fading),
     )
     return _scalar_or_array(distance_m, out)
+
+
+# ---------------------------------------------------------------------------
+# Power allocation (SPEC §7, §11.4)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation(RateResult):
+    """Result of :func:`optimize`: the fields of ``nomaqkd optimize --format json``
+    (SPEC §11.4), per-user values as numpy arrays of shape ``(K,)`` in input order.
+
+    It is a :class:`RateResult` (every field of SPEC §11.3, evaluated at the
+    optimized powers) with these fields added:
+
+    Attributes:
+        slot_fraction: per user here (an array, not one number): the share of
+            the symbols each user owns -- 1 under NOMA/CIH, 1/K under
+            time-shared OMA, and 1 for the chosen user, 0 for the others,
+            under ``oma-best`` (SPEC §3, §7).
+        transmittance: T_k used (dimensionless).
+        modulation_variance: the optimized V_A,k (SNU; 0 = silent). Under
+            ``convention="paper"`` this is V_a (SPEC §4.3).
+        policy: ``"sca"``, ``"global"``, ``"qoma"``, ``"qoma-opt"``,
+            ``"oma-best"``, ``"uqpa"`` or ``"cih"`` (SPEC §7).
+        objective: ``"clipped"`` or ``"raw"`` (SPEC §7).
+        budget: B = V_max^BS - sum_i (1 - T_i)*xi_i - delta^2 (SNU, SPEC §5);
+            the constraint is sum_k T_k*V_A,k <= B.
+        status: ``"converged"``, ``"max_iterations"``, ``"closed_form"``
+            (rule-based policies) or ``"stalled"``.
+        iterations: SCA iterations of the run that produced the result (0 for
+            ``closed_form``).
+        objective_history: the objective (bits/symbol) after each iteration;
+            element 0 is the start (one value for ``closed_form``).
+        kkt_residual: norm of the scaled projected gradient on the active set;
+            ``None`` for ``closed_form``.
+        active_users: sorted 0-based users with V_A > 0 (int64).
+        search: what the search did (starts, grid, active-set moves).
+        warnings: the CLI's warning lines, including the iteration-cap line.
+    """
+
+    slot_fraction: np.ndarray  # type: ignore[assignment]
+    transmittance: np.ndarray
+    modulation_variance: np.ndarray
+    policy: str
+    objective: str
+    budget: float
+    status: str
+    iterations: int
+    objective_history: np.ndarray
+    kkt_residual: Optional[float]
+    active_users: np.ndarray
+    search: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare` (``nomaqkd optimize --compare --format json``, SPEC §11.4).
+
+    Attributes:
+        policies: one :class:`Allocation` per policy, keyed by policy name, in the
+            CLI's order (global, sca, qoma, qoma-opt, oma-best, uqpa, cih);
+            skipped policies are absent.
+        gain_over_qoma_percent: per policy, 100*(S/S_qoma - 1) on the clipped
+            sum S (``None`` when the reference is 0).
+        gain_over_oma_best_percent: the same against ``oma-best``.
+        skipped: policy -> reason; ``sca`` is skipped when B < V_min*sum_k T_k
+            (it keeps every user active).
+    """
+
+    policies: Dict[str, Allocation]
+    gain_over_qoma_percent: Dict[str, Optional[float]]
+    gain_over_oma_best_percent: Dict[str, Optional[float]]
+    skipped: Dict[str, str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as a plain dict (allocations as dicts)."""
+        return {
+            "policies": {k: a.to_dict() for k, a in self.policies.items()},
+            "gain_over_qoma_percent": dict(self.gain_over_qoma_percent),
+            "gain_over_oma_best_percent": dict(self.gain_over_oma_best_percent),
+            "skipped": dict(self.skipped),
+        }
+
+
+def _count_arg(x: Any) -> str:
+    # The CLI parses --starts/--max-iterations as text; a non-integer fails with its message.
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return str(int(x))
+    return str(x)
+
+
+def _optional_float(x: Any) -> Optional[float]:
+    return None if x is None else float(x)
+
+
+def _allocation_args(
+    transmittance: ArrayLike,
+    excess_noise: ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+    bs_max_variance: Optional[float],
+    bs_max_dbm: Optional[float],
+    user_max_variance: Optional[ArrayLike],
+    policy: Optional[str],
+    objective: str,
+    starts: int,
+    tolerance: float,
+    max_iterations: int,
+    wavelength_m: float,
+    symbol_rate_baud: float,
+) -> Dict[str, Any]:
+    return _core.optimize_raw(
+        np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
+        excess_noise,
+        float(detector_noise),
+        float(detector_efficiency),
+        float(reconciliation_efficiency),
+        convention,
+        model,
+        access,
+        order,
+        bool(literal_eq6),
+        bool(time_sharing),
+        _optional_float(bs_max_variance),
+        _optional_float(bs_max_dbm),
+        None if user_max_variance is None else np.atleast_1d(np.asarray(user_max_variance, dtype=np.float64)),
+        policy,
+        objective,
+        _count_arg(starts),
+        float(tolerance),
+        _count_arg(max_iterations),
+        float(wavelength_m),
+        float(symbol_rate_baud),
+    )
+
+
+def optimize(
+    transmittance: ArrayLike,
+    *,
+    bs_max_variance: Optional[float] = None,
+    bs_max_dbm: Optional[float] = None,
+    user_max_variance: Optional[ArrayLike] = None,
+    policy: str = "global",
+    objective: str = "clipped",
+    starts: int = 32,
+    tolerance: float = 1e-9,
+    max_iterations: int = 100,
+    excess_noise: ArrayLike = DEFAULT_EXCESS_NOISE_SNU,
+    detector_noise: float = DEFAULT_DETECTOR_NOISE_SNU,
+    detector_efficiency: float = DEFAULT_DETECTOR_EFFICIENCY,
+    reconciliation_efficiency: float = DEFAULT_RECONCILIATION_EFFICIENCY,
+    convention: str = "standard",
+    model: str = "exact",
+    access: str = "noma",
+    order: Order = None,
+    literal_eq6: bool = False,
+    time_sharing: bool = True,
+    wavelength_m: float = DEFAULT_WAVELENGTH_M,
+    symbol_rate_baud: float = DEFAULT_SYMBOL_RATE_BAUD,
+) -> Allocation:
+    """Optimize the users' powers: problem P1 of SPEC §7 (``nomaqkd optimize``).
+
+    Maximizes the sum secret key rate subject to sum_k T_k*V_A,k <= B, with the
+    budget B = V_max^BS - sum_k (1 - T_k)*xi_k - delta^2 (SNU, SPEC §5). Runs
+    ``nomaqkd::alloc::optimize`` with the GIL released; the result equals
+    ``nomaqkd optimize --format json`` field by field (SPEC §11.4). Keyword
+    names and defaults are those of the CLI flags (SPEC §11.1).
+
+    Args:
+        transmittance: T_k in (0, 1) per user (dimensionless), 1-D; defines K.
+        bs_max_variance: base-station limit V_max^BS (SNU). Give exactly one of
+            ``bs_max_variance`` and ``bs_max_dbm``.
+        bs_max_dbm: the same limit in dBm, converted with ``wavelength_m`` and
+            ``symbol_rate_baud`` (SPEC §5).
+        user_max_variance: per-user caps on V_A,k (SNU), one value or K values;
+            ``None`` = no caps.
+        policy: ``"global"`` (multi-start SCA with active-set moves, default),
+            ``"sca"`` (SCA from equal power, every user active), or a rule-based
+            benchmark: ``"qoma"``, ``"qoma-opt"``, ``"oma-best"``, ``"uqpa"``,
+            ``"cih"`` (SPEC §7, paper Sec. V-B).
+        objective: ``"clipped"`` (silent users add 0, default) or ``"raw"``
+            (eq. (21) over all users with V_A,k >= V_min).
+        starts: number of starts of ``global`` (integer in [1, 1e6]).
+        tolerance: SCA stops when an iteration gains <= tolerance*max(1, |f|)
+            (bits/symbol).
+        max_iterations: iteration cap of one SCA run (integer in [1, 1e6]).
+        excess_noise: xi_k >= 0 (SNU, input-referred), one value or one per user.
+        detector_noise: delta^2 >= 0 (SNU).
+        detector_efficiency: tau_d in (0, 1] (SPEC §4.2).
+        reconciliation_efficiency: eta in (0, 1].
+        convention: ``"standard"``, ``"trusted"`` or ``"paper"`` (SPEC §4).
+        model: ``"exact"`` or ``"asymptotic"`` (SPEC §4.4).
+        access: scheme that ``sca``/``global`` optimize for (``"noma"``
+            default); rule-based policies set their own.
+        order: SIC order: ``None``/``"gain"`` (descending T), ``"best"``
+            (search over orders), or a permutation of 0-based user indices.
+        literal_eq6: ``paper`` only, eq. (6) as printed (SPEC §4.3).
+        time_sharing: under ``oma``, divide the sums by K (SPEC §3).
+        wavelength_m: wavelength for the dBm conversion (m, SPEC §5).
+        symbol_rate_baud: symbol rate for the dBm conversion (baud, SPEC §5).
+
+    Returns:
+        An :class:`Allocation`.
+
+    Raises:
+        ValueError: bad input, with the CLI's one-line message (without its
+            ``error:`` prefix), e.g. a budget below the noise floor, an unknown
+            policy, NaN.
+    """
+    if policy is None:
+        raise ValueError("--policy: `None` is not allowed; expected one of sca, global, qoma, qoma-opt, oma-best, uqpa, cih")
+    raw = _allocation_args(
+        transmittance, excess_noise, detector_noise, detector_efficiency, reconciliation_efficiency,
+        convention, model, access, order, literal_eq6, time_sharing, bs_max_variance, bs_max_dbm,
+        user_max_variance, str(policy), objective, starts, tolerance, max_iterations, wavelength_m,
+        symbol_rate_baud,
+    )
+    return Allocation(**raw)
+
+
+def compare(
+    transmittance: ArrayLike,
+    *,
+    bs_max_variance: Optional[float] = None,
+    bs_max_dbm: Optional[float] = None,
+    user_max_variance: Optional[ArrayLike] = None,
+    objective: str = "clipped",
+    starts: int = 32,
+    tolerance: float = 1e-9,
+    max_iterations: int = 100,
+    excess_noise: ArrayLike = DEFAULT_EXCESS_NOISE_SNU,
+    detector_noise: float = DEFAULT_DETECTOR_NOISE_SNU,
+    detector_efficiency: float = DEFAULT_DETECTOR_EFFICIENCY,
+    reconciliation_efficiency: float = DEFAULT_RECONCILIATION_EFFICIENCY,
+    convention: str = "standard",
+    model: str = "exact",
+    access: str = "noma",
+    order: Order = None,
+    literal_eq6: bool = False,
+    time_sharing: bool = True,
+    wavelength_m: float = DEFAULT_WAVELENGTH_M,
+    symbol_rate_baud: float = DEFAULT_SYMBOL_RATE_BAUD,
+) -> Comparison:
+    """Every policy of SPEC §7 on one scenario (``nomaqkd optimize --compare``).
+
+    Same arguments as :func:`optimize` without ``policy``. Gains are on the
+    clipped sum rate, in percent: 100*(S_policy/S_ref - 1) for the references
+    ``qoma`` and ``oma-best`` (``None`` when S_ref = 0). ``sca`` is skipped
+    (listed in ``skipped`` with the reason) when B < V_min*sum_k T_k. Runs with
+    the GIL released.
+
+    Returns:
+        A :class:`Comparison`.
+
+    Raises:
+        ValueError: bad input, with the CLI's one-line message.
+    """
+    raw = _allocation_args(
+        transmittance, excess_noise, detector_noise, detector_efficiency, reconciliation_efficiency,
+        convention, model, access, order, literal_eq6, time_sharing, bs_max_variance, bs_max_dbm,
+        user_max_variance, None, objective, starts, tolerance, max_iterations, wavelength_m,
+        symbol_rate_baud,
+    )
+    return Comparison(
+        policies={d["policy"]: Allocation(**d) for d in raw["policies"]},
+        gain_over_qoma_percent=raw["gain_over_qoma_percent"],
+        gain_over_oma_best_percent=raw["gain_over_oma_best_percent"],
+        skipped=raw["skipped"],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Sweeps (``nomaqkd sweep``)
+# ---------------------------------------------------------------------------
+
+#: Integer columns of the sweep CSV (the others are floats, or strings below).
+_SWEEP_INT_COLUMNS = frozenset(
+    [
+        "point",
+        "realizations",
+        "unphysical_realizations",
+        "above_plob_realizations",
+        "unphysical_users",
+        "above_plob_users",
+        "infeasible_realizations",
+        "iteration_cap_realizations",
+    ]
+)
+_SWEEP_STR_COLUMNS = frozenset(["convention", "model", "policy"])
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars/arrays -> Python values, recursively (for the TOML conversion)."""
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Mapping):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+def _read_sweep_csv(path: str) -> Dict[str, np.ndarray]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    out: Dict[str, np.ndarray] = {}
+    for j, name in enumerate(header):
+        cells = [r[j] for r in body]
+        if name in _SWEEP_STR_COLUMNS:
+            out[name] = np.array(cells, dtype=str)
+        elif name in _SWEEP_INT_COLUMNS:
+            out[name] = np.array([int(c) for c in cells], dtype=np.int64)
+        else:
+            # The CLI writes the shortest round-trip form: float() gives the exact value back.
+            out[name] = np.array([float(c) for c in cells], dtype=np.float64)
+    return out
+
+
+def sweep(
+    scenario: Union[str, "os.PathLike[str]", Mapping[str, Any]],
+    *,
+    quick: bool = False,
+    out: Union[None, str, "os.PathLike[str]"] = None,
+) -> Dict[str, np.ndarray]:
+    """Run a sweep scenario: a grid of parameters with turbulence Monte Carlo
+    (``nomaqkd sweep``; SPEC §5-§7, paper Sec. V).
+
+    The scenario is a TOML file path or a dict with the same keys (``[[axes]]``
+    as a list of dicts); a dict is turned into TOML text and read by the CLI's
+    own parser, so keys, defaults and error messages are those of
+    ``nomaqkd sweep``. Points run in parallel (rayon, ``RAYON_NUM_THREADS``)
+    with the GIL released; results do not depend on the thread count. No
+    progress output; no plot (use ``nomaqkd sweep`` for the figure).
+
+    Args:
+        scenario: TOML path or dict (SPEC §11.1 key names, plus the sweep keys:
+            ``users``, ``distance_range_m``, ``policies``, ``conventions``,
+            ``models``, ``realizations``, ``quick_realizations``, ``seed``,
+            ``axes``, ...; see scenarios/*.toml).
+        quick: use the scenario's ``quick_*`` values (``--quick``).
+        out: directory to keep ``<name>.csv`` and ``<name>.json`` (metadata) in,
+            as ``nomaqkd sweep --out``; ``None`` = a temporary directory.
+
+    Returns:
+        The CSV's columns as numpy arrays, in the CLI's column order: ``point``
+        (int64), one float column per swept axis (``power_dbm`` in dBm,
+        ``distance_m`` in m, ``sigma_x``, ``transmittance``, ``excess_noise``
+        in SNU, ``users``), ``convention``, ``model``, ``policy`` (str),
+        ``realizations`` (int64), ``sum_rate_clipped_mean``/``_ci95``,
+        ``sum_rate_mean``/``_ci95``, ``sum_holevo_mean``/``_ci95`` (bits/symbol;
+        ci95 = half-width of the 95 % confidence interval of the mean),
+        ``positive_users_mean``, ``active_users_mean`` (float) and the int64
+        counts ``unphysical_realizations``, ``above_plob_realizations``,
+        ``unphysical_users``, ``above_plob_users``, ``infeasible_realizations``,
+        ``iteration_cap_realizations``. One row per (point, variant).
+
+    Raises:
+        ValueError: bad scenario, with the CLI's one-line message.
+        OSError: the output directory or files cannot be written.
+    """
+    src: Any = scenario
+    if isinstance(scenario, Mapping):
+        src = _plain(dict(scenario))
+    elif isinstance(scenario, os.PathLike):
+        src = os.fspath(scenario)
+    elif not isinstance(scenario, str):
+        raise ValueError("scenario: expected a path to a TOML file (str or os.PathLike) or a dict")
+    if out is not None:
+        info = _core.sweep_raw(src, bool(quick), os.fspath(out))
+        return _read_sweep_csv(info["csv"])
+    with tempfile.TemporaryDirectory(prefix="nomaqkd-sweep-") as tmp:
+        info = _core.sweep_raw(src, bool(quick), tmp)
+        return _read_sweep_csv(info["csv"])

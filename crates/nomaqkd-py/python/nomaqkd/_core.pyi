@@ -61,6 +61,36 @@ def transmittance_from_distance(
     attenuation_db_per_km: float,
     fading: float,
 ) -> npt.NDArray[np.float64]: ...
+def optimize_raw(
+    transmittance: npt.ArrayLike,
+    excess_noise: npt.ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: _Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+    bs_max_variance: Optional[float],
+    bs_max_dbm: Optional[float],
+    user_max_variance: Optional[npt.ArrayLike],
+    policy: Optional[str],
+    objective: str,
+    starts: str,
+    tolerance: float,
+    max_iterations: str,
+    wavelength_m: float,
+    symbol_rate_baud: float,
+) -> Dict[str, Any]:
+    """One allocation's fields (``policy`` given) or, with ``policy=None``, the
+    compare dict ``{policies: [...], gain_over_qoma_percent, gain_over_oma_best_percent, skipped}``."""
+    ...
+def sweep_raw(scenario: Union[str, Dict[str, Any]], quick: bool, out_dir: str) -> Dict[str, Any]:
+    """Run a sweep into ``out_dir``; returns ``name``, ``csv``, ``metadata``, ``header``,
+    ``complete``, ``points``, ``wall_seconds``, ``evaluations``."""
+    ...
 def _panic_for_tests(in_worker: bool = False) -> int:
     """Raise a Rust panic (tests only); surfaces as ``pyo3_runtime.PanicException``."""
     ...

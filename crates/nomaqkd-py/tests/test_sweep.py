@@ -1,0 +1,160 @@
+"""`nomaqkd.sweep` against `nomaqkd sweep` run as a subprocess on the same tiny
+scenarios: the same columns in the same order, and every value equal (the CSV
+holds shortest round-trip floats, so parsing them gives the exact numbers)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nomaqkd
+
+# A tiny grid with fading (3 realizations), two policies, two conventions.
+TINY = {
+    "name": "tiny",
+    "distance_range_m": [50.0, 150.0],
+    "excess_noise": 0.05,
+    "sigma_x": 0.3,
+    "realizations": 3,
+    "quick_realizations": 2,
+    "seed": 7,
+    "starts": 2,
+    "policies": ["uqpa", "qoma", "global"],
+    "conventions": ["standard", "paper"],
+    "axes": [
+        {"name": "power_dbm", "values": [-70.0, -60.0], "quick_values": [-65.0]},
+        {"name": "users", "values": [2, 3]},
+    ],
+}
+
+TINY_TOML = """name = "tiny"
+distance_range_m = [50.0, 150.0]
+excess_noise = 0.05
+sigma_x = 0.3
+realizations = 3
+quick_realizations = 2
+seed = 7
+starts = 2
+policies = ["uqpa", "qoma", "global"]
+conventions = ["standard", "paper"]
+
+[[axes]]
+name = "power_dbm"
+values = [-70.0, -60.0]
+quick_values = [-65.0]
+
+[[axes]]
+name = "users"
+values = [2, 3]
+"""
+
+# Transmittances per user, no fading (one draw per point), an excess-noise axis
+# given as from/to/points.
+DIST_TOML = """name = "dist"
+transmittance = [0.6, 0.4, 0.2]
+power_dbm = -60
+conventions = ["trusted"]
+policies = ["sca", "cih"]
+starts = 2
+
+[[axes]]
+name = "excess_noise"
+from = 0.0
+to = 0.2
+points = 3
+"""
+
+INT_COLUMNS = {
+    "point",
+    "realizations",
+    "unphysical_realizations",
+    "above_plob_realizations",
+    "unphysical_users",
+    "above_plob_users",
+    "infeasible_realizations",
+    "iteration_cap_realizations",
+}
+STR_COLUMNS = {"convention", "model", "policy"}
+
+
+def cli_sweep(binary, scenario: Path, out: Path, quick: bool = False):
+    args = [str(binary), "sweep", "--scenario", str(scenario), "--out", str(out)]
+    if quick:
+        args.append("--quick")
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with open(out / f"{scenario.stem}.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def assert_same_columns(py: dict, header, rows):
+    assert list(py) == header
+    for j, name in enumerate(header):
+        col = py[name]
+        assert isinstance(col, np.ndarray), name
+        assert col.shape == (len(rows),), name
+        cells = [r[j] for r in rows]
+        if name in STR_COLUMNS:
+            assert col.tolist() == cells, name
+        elif name in INT_COLUMNS:
+            assert col.dtype == np.int64, name
+            assert col.tolist() == [int(c) for c in cells], name
+        else:
+            assert col.dtype == np.float64, name
+            assert col.tolist() == [float(c) for c in cells], name
+
+
+@pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])
+def test_toml_path_and_dict_equal_cli_csv(cli_release_binary, tmp_path, quick):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_TOML)
+    header, rows = cli_sweep(cli_release_binary, path, tmp_path / "cli", quick=quick)
+    # 2 x 2 points (1 x 2 quick) x 2 conventions x 3 policies.
+    assert len(rows) == (2 if quick else 4) * 6
+    assert_same_columns(nomaqkd.sweep(path, quick=quick), header, rows)
+    assert_same_columns(nomaqkd.sweep(str(path), quick=quick), header, rows)
+    assert_same_columns(nomaqkd.sweep(TINY, quick=quick), header, rows)
+
+
+def test_distance_scenario_equals_cli_csv(cli_release_binary, tmp_path):
+    path = tmp_path / "dist.toml"
+    path.write_text(DIST_TOML)
+    header, rows = cli_sweep(cli_release_binary, path, tmp_path / "cli")
+    assert len(rows) == 3 * 2
+    assert_same_columns(nomaqkd.sweep(path), header, rows)
+
+
+def test_dict_accepts_numpy_values(tmp_path):
+    d = dict(TINY)
+    d["distance_range_m"] = np.array([50.0, 150.0])
+    d["seed"] = np.int64(7)
+    d["axes"] = [{"name": "power_dbm", "values": np.array([-70.0, -60.0])}, {"name": "users", "values": [2, 3]}]
+    a = nomaqkd.sweep(d)
+    b = nomaqkd.sweep(TINY)
+    for k in b:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_out_keeps_csv_and_metadata(tmp_path):
+    cols = nomaqkd.sweep(TINY, quick=True, out=tmp_path / "o")
+    assert (tmp_path / "o" / "tiny.csv").is_file()
+    meta = json.loads((tmp_path / "o" / "tiny.json").read_text())
+    assert meta["complete"] is True and meta["quick"] is True and meta["points"] == 2
+    assert cols["point"].tolist() == sorted(cols["point"].tolist())
+
+
+def test_reproducible_and_thread_independent():
+    # Same (seed, point) -> same numbers, whatever thread computed the point.
+    a = nomaqkd.sweep(TINY, quick=True)
+    b = nomaqkd.sweep(TINY, quick=True)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    # Fading on: the confidence half-widths are not all zero.
+    assert np.any(a["sum_rate_ci95"] > 0)
+    assert np.all(a["realizations"] == 2)

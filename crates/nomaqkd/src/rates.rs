@@ -3,8 +3,8 @@
 
 use crate::convention::{Access, Convention, Model, Settings};
 use crate::entropy::{
-    asymptotic_eigenvalues, heterodyne_conditional_eigenvalue, is_physical_eigenvalue, plob_bound, thermal_entropy,
-    trusted_conditional_eigenvalues, two_mode_eigenvalues,
+    asymptotic_eigenvalues, heterodyne_conditional_eigenvalue, is_physical_eigenvalue, ln_1p, plob_bound,
+    thermal_entropy_nats, trusted_conditional_eigenvalues, two_mode_eigenvalues,
 };
 use crate::error::{fmt_value, InputError};
 use serde::{Serialize, Serializer};
@@ -82,14 +82,16 @@ pub fn epr_variance(convention: Convention, modulation_variance: f64) -> f64 {
 ///
 /// Returns (χ, physical, min checked eigenvalue, approximation_valid).
 /// SPEC §4.1 (χ = h(λ1) + h(λ2) − h(λ_het)), §4.2 (trusted: − h(λ3) − h(λ4)),
-/// §4.4 (asymptotic: χ̃ = log2(e·λ̃1/2) + h(λ̃2) − h(λ̃_het)).
+/// §4.4 (asymptotic: χ̃ = log2(e·λ̃1/2) + h(λ̃2) − h(λ̃_het)). The entropies are
+/// summed in nats and converted to bits once.
 #[inline]
 pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, bool, f64, Option<bool>) {
     let (l1, l2) = two_mode_eigenvalues(v, t, z);
     match settings.convention() {
         Convention::Trusted => {
             let (l3, l4) = trusted_conditional_eigenvalues(v, t, z, settings.receiver().chi_het_snu(), l1, l2);
-            let chi = thermal_entropy(l1) + thermal_entropy(l2) - thermal_entropy(l3) - thermal_entropy(l4);
+            let h = thermal_entropy_nats;
+            let chi = (h(l1) + h(l2) - h(l3) - h(l4)) / LN_2;
             let min = l2.min(l3).min(l4);
             (chi, is_physical_eigenvalue(min), min, None)
         }
@@ -99,12 +101,14 @@ pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, 
             let physical = is_physical_eigenvalue(min);
             match settings.model() {
                 Model::Exact => {
-                    let chi = thermal_entropy(l1) + thermal_entropy(l2) - thermal_entropy(lhet);
+                    let h = thermal_entropy_nats;
+                    let chi = (h(l1) + h(l2) - h(lhet)) / LN_2;
                     (chi, physical, min, None)
                 }
                 Model::Asymptotic => {
                     let (a1, a2, ahet) = asymptotic_eigenvalues(v, t, z);
-                    let chi = (E * a1 / 2.0).ln() / LN_2 + thermal_entropy(a2) - thermal_entropy(ahet);
+                    let h = thermal_entropy_nats;
+                    let chi = ((E * a1 / 2.0).ln() + h(a2) - h(ahet)) / LN_2;
                     let valid = is_physical_eigenvalue(a2) && is_physical_eigenvalue(ahet);
                     (chi, physical, min, Some(valid))
                 }
@@ -126,7 +130,7 @@ pub fn mutual_information(settings: &Settings, ch: &UserChannel, z: f64) -> f64 
             t * va / (vi + (1.0 - t) * ch.excess_noise + settings.receiver().detector_noise_snu())
         }
     };
-    snr.ln_1p() / LN_2
+    ln_1p(snr) / LN_2
 }
 
 /// Key-rate figures of one user, SKR_k = η·I_k − χ_k (SPEC §4).
@@ -136,8 +140,8 @@ pub fn mutual_information(settings: &Settings, ch: &UserChannel, z: f64) -> f64 
 #[inline]
 pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
     let plob = plob_bound(ch.transmittance);
-    let approx_flag = (settings.model() == Model::Asymptotic).then_some(true);
     if ch.modulation_variance == 0.0 {
+        let approx_flag = (settings.model() == Model::Asymptotic).then_some(true);
         return UserRate {
             mutual_information: 0.0,
             holevo: 0.0,
@@ -150,11 +154,7 @@ pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
             min_eigenvalue: f64::INFINITY,
         };
     }
-    let z = receiver_input_noise(settings, ch.transmittance, ch.excess_noise, ch.other_excess_noise, ch.interference);
-    let v = epr_variance(settings.convention(), ch.modulation_variance);
-    let info = mutual_information(settings, ch, z);
-    let (chi, physical, min, approx) = holevo_information(settings, v, ch.transmittance, z);
-    let skr = settings.receiver().reconciliation_efficiency() * info - chi;
+    let (info, chi, skr, physical, min, approx) = active_user_rate(settings, ch);
     UserRate {
         mutual_information: info,
         holevo: chi,
@@ -165,6 +165,29 @@ pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
         silent: false,
         approximation_valid: approx,
         min_eigenvalue: min,
+    }
+}
+
+/// (I_k, χ_k, SKR_k, physical, min eigenvalue, approximation_valid) of an active user
+/// (V_A,k > 0): [`user_rate`] without the PLOB bound, shared with [`sum_rates`].
+#[inline]
+fn active_user_rate(settings: &Settings, ch: &UserChannel) -> (f64, f64, f64, bool, f64, Option<bool>) {
+    let z = receiver_input_noise(settings, ch.transmittance, ch.excess_noise, ch.other_excess_noise, ch.interference);
+    let v = epr_variance(settings.convention(), ch.modulation_variance);
+    let info = mutual_information(settings, ch, z);
+    let (chi, physical, min, approx) = holevo_information(settings, v, ch.transmittance, z);
+    let skr = settings.receiver().reconciliation_efficiency() * info - chi;
+    (info, chi, skr, physical, min, approx)
+}
+
+/// SKR_k alone, bit-identical to `user_rate(settings, ch).secret_key_rate` (0 for a
+/// silent user) without the PLOB bound and the flags: the hot path of [`sum_rates`].
+#[inline]
+pub fn user_secret_key_rate(settings: &Settings, ch: &UserChannel) -> f64 {
+    if ch.modulation_variance == 0.0 {
+        0.0
+    } else {
+        active_user_rate(settings, ch).2
     }
 }
 
@@ -501,7 +524,7 @@ pub fn sum_rates(settings: &Settings, network: &Network, order: &[usize], modula
     let mut raw = 0.0;
     let mut clipped = 0.0;
     for_each_user_channel(settings, network, order, modulation_variance, |_, ch| {
-        let r = user_rate(settings, &ch).secret_key_rate;
+        let r = user_secret_key_rate(settings, &ch);
         raw += r;
         clipped += r.max(0.0);
     });

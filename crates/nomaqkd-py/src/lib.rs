@@ -255,7 +255,7 @@ fn eval_row(
     input: &BatchIn<'_>,
     explicit: Option<&[usize]>,
     n: usize,
-    scratch: &mut Vec<f64>,
+    (scratch, gain): &mut (Vec<f64>, Vec<usize>),
     out: RowOut<'_>,
 ) -> Result<(), String> {
     let k = input.t.ncols();
@@ -270,12 +270,11 @@ fn eval_row(
         }
     };
     validate_modulation(settings.convention(), v, k).map_err(|e| at_row(e, n))?;
-    let gain;
     let order: &[usize] = match explicit {
         Some(o) => o,
         None => {
-            gain = network.gain_order();
-            &gain
+            network.gain_order_into(gain);
+            gain
         }
     };
     for_each_user_channel(settings, &network, order, v, |i, ch| {
@@ -349,7 +348,7 @@ fn run_batch(settings: &Settings, input: &BatchIn<'_>, explicit: Option<&[usize]
         .enumerate()
         .with_min_len(64)
         .map_init(
-            || Vec::with_capacity(k),
+            || (Vec::with_capacity(k), Vec::with_capacity(k)),
             |scratch, (row, (mi, chi, skr, plob, vi, xk, flags, pos, order, sums, joint))| {
                 let out = RowOut { mi, chi, skr, plob, vi, xk, flags, pos, order, sums, joint };
                 eval_row(settings, input, explicit, row, scratch, out).err().map(|e| (row, e))
@@ -425,9 +424,9 @@ fn rates_batch<'py>(
     d.set_item("convention", settings.convention().as_str())?;
     d.set_item("model", settings.model().as_str())?;
     d.set_item("access", settings.access().as_str())?;
-    let ints = |v: &Vec<i64>| Array2::from_shape_vec(shape, v.clone()).expect("n*k").into_pyarray(py);
-    d.set_item("order", noma.then(|| ints(&out.order)))?;
-    d.set_item("decode_position", noma.then(|| ints(&out.pos)))?;
+    let ints = |v: Vec<i64>| Array2::from_shape_vec(shape, v).expect("n*k").into_pyarray(py);
+    d.set_item("order", noma.then(|| ints(out.order)))?;
+    d.set_item("decode_position", noma.then(|| ints(out.pos)))?;
     d.set_item("slot_fraction", slot_fraction(&settings, k))?;
     d.set_item("physical", bits(PHYSICAL))?;
     d.set_item("exceeds_plob", bits(EXCEEDS_PLOB))?;

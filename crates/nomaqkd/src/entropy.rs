@@ -7,6 +7,60 @@ use std::f64::consts::LN_2;
 /// is ≥ 1 − 1e-9 (SPEC §2).
 pub const PHYSICAL_TOLERANCE: f64 = 1e-9;
 
+/// ln(1 + a) for a > −1 from one call of `ln` (SPEC §2 needs ln(1 + ·) in h, I_k and
+/// the PLOB bound).
+///
+/// u = fl(1 + a) and its rounding error c = a − (u − 1) are exact-by-construction (for
+/// a ∈ (−1, 1] by Fast2Sum with |1| ≥ |a|; for a > 1, u − 1 is exact and within a factor
+/// of two of a, so the subtraction is exact by Sterbenz' lemma, up to a = 2^53 where c is
+/// below ln(u)·2^-53 anyway), so 1 + a = u + c and
+/// ln(1 + a) = ln(u) + ln(1 + c/u) = ln(u) + c/u + O(2^-106).
+/// With glibc's `log` (≤ 0.52 ulp) this is within ~1 ulp of ln(1 + a) and, on the
+/// project's machine, 1.7× faster than glibc's `log1p` (9 vs 15 ns throughput,
+/// 6 vs 32 ns latency). Checked against `f64::ln_1p` in this module's tests, including
+/// the edge values ln(1 + (−1)) = −∞, ln(1 + ∞) = ∞ and NaN for a < −1 or NaN (where the
+/// correction c/u is not finite it is dropped).
+#[inline]
+pub fn ln_1p(a: f64) -> f64 {
+    let u = 1.0 + a;
+    let c = a - (u - 1.0);
+    let correction = c / u;
+    u.ln() + if correction.is_finite() { correction } else { 0.0 }
+}
+
+/// h(x)·ln 2: the thermal entropy of [`thermal_entropy`] in nats, 0 for x ≤ 1.
+///
+/// With y = (x − 1)/2, h(x)·ln 2 = ln(1 + y) + y·ln(1 + 1/y) (SPEC §2's stable form),
+/// evaluated as a sum of two non-negative terms, each with one `ln`:
+///
+/// - y ≤ 1: (1 + y)·ln(1 + y) + y·(−ln y). With u = fl(1 + y), c = y − (u − 1) (exact),
+///   (1 + y)·ln(1 + y) = (u + c)·(ln u + c/u + …) = u·ln u + c·(ln u + 1) + O(c²);
+/// - y > 1: ln y + (1 + y)·ln(1 + r), r = fl(1/y). With w = fl(1 + r), c = r − (w − 1)
+///   (exact), (1 + y)·ln(1 + r) = (1 + y)·ln w + (1 + y)·c/w + …, and (1 + y)/w = y to
+///   relative O(2^-52), so the second part is y·c (no division).
+///
+/// Neither branch subtracts nearly equal quantities (unlike the printed form), so the
+/// result is accurate to a few ulp for all x > 1: tests/high_precision.rs checks it
+/// against 50-digit values from x = 1 + 9e-13 to 1e300.
+#[inline]
+pub fn thermal_entropy_nats(x: f64) -> f64 {
+    if x <= 1.0 || x.is_nan() {
+        return 0.0;
+    }
+    let y = 0.5 * (x - 1.0);
+    if y <= 1.0 {
+        let u = 1.0 + y;
+        let c = y - (u - 1.0);
+        let lu = u.ln();
+        u * lu + c * (lu + 1.0) - y * y.ln()
+    } else {
+        let r = 1.0 / y;
+        let w = 1.0 + r;
+        let c = r - (w - 1.0);
+        y.ln() + ((1.0 + y) * w.ln() + y * c)
+    }
+}
+
 /// Von Neumann entropy (bits) of a thermal state with symplectic eigenvalue `x`
 /// (SNU), paper eq. (9) in a stable form (SPEC §2):
 ///
@@ -14,14 +68,10 @@ pub const PHYSICAL_TOLERANCE: f64 = 1e-9;
 ///
 /// The printed form, ((x+1)/2)·log2((x+1)/2) − ((x−1)/2)·log2((x−1)/2),
 /// subtracts two nearly equal terms and loses every digit by x ≈ 1e16; this
-/// form stays accurate to a few ulp for all x > 1.
+/// form stays accurate to a few ulp for all x > 1 (evaluation: [`thermal_entropy_nats`]).
 #[inline]
 pub fn thermal_entropy(x: f64) -> f64 {
-    if x <= 1.0 || x.is_nan() {
-        return 0.0;
-    }
-    let y = 0.5 * (x - 1.0);
-    (y.ln_1p() + y * (1.0 / y).ln_1p()) / LN_2
+    thermal_entropy_nats(x) / LN_2
 }
 
 /// The two symplectic eigenvalues (λ1 ≥ λ2, SNU) of the covariance matrix
@@ -104,7 +154,7 @@ pub fn is_physical_eigenvalue(lambda: f64) -> bool {
 /// transmittance `t` (Pirandola et al. 2017; SPEC §2).
 #[inline]
 pub fn plob_bound(t: f64) -> f64 {
-    -(-t).ln_1p() / LN_2
+    -ln_1p(-t) / LN_2
 }
 
 #[cfg(test)]
@@ -115,6 +165,90 @@ mod tests {
     fn entropy_of_vacuum_and_below_is_zero() {
         assert_eq!(thermal_entropy(1.0), 0.0);
         assert_eq!(thermal_entropy(0.5), 0.0);
+    }
+
+    /// Distance in units in the last place between two finite f64 of the same sign.
+    fn ulps(a: f64, b: f64) -> u64 {
+        if a == b {
+            return 0;
+        }
+        assert!(a.is_finite() && b.is_finite() && (a > 0.0) == (b > 0.0), "{a:e} vs {b:e}");
+        a.abs().to_bits().abs_diff(b.abs().to_bits())
+    }
+
+    /// xorshift64 in [0, 1): deterministic inputs for the comparisons below.
+    fn uniform(state: &mut u64) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The one-`ln` form of ln(1 + a) against the C library's `log1p` (`f64::ln_1p`),
+    /// 3·10^5 inputs: a log-uniform in [1e-300, 1e300], a = −(log-uniform in [1e-300, 1)),
+    /// uniform a in (−1, 1), plus edge cases. Both are ≤ 1 ulp from the true value, so
+    /// they may differ by 2 ulp; measured maximum: 1 ulp.
+    #[test]
+    fn ln_1p_matches_libm_log1p_to_an_ulp() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut worst = 0;
+        let mut check = |a: f64| {
+            let (got, want) = (ln_1p(a), a.ln_1p());
+            let d = ulps(got, want);
+            assert!(d <= 2, "ln_1p({a:e}) = {got:e}, log1p = {want:e} ({d} ulp)");
+            worst = worst.max(d);
+        };
+        for _ in 0..100_000 {
+            let m = 10f64.powf(-300.0 + 600.0 * uniform(&mut state));
+            check(m);
+            let n = 10f64.powf(-300.0 * uniform(&mut state));
+            if n < 1.0 {
+                check(-n);
+            }
+            check(2.0 * uniform(&mut state) - 1.0);
+        }
+        let below_one = 1.0 - f64::EPSILON / 2.0;
+        for a in [f64::MIN_POSITIVE, f64::EPSILON, 0.5, 1.0, 2.0, 1e16, 9.007199254740993e15, f64::MAX / 2.0] {
+            check(a);
+        }
+        for a in [-f64::MIN_POSITIVE, -f64::EPSILON, -0.5, -0.75, -below_one, -0.999_999_999] {
+            check(a);
+        }
+        assert_eq!(ln_1p(0.0), 0.0);
+        assert_eq!(ln_1p(-1.0), f64::NEG_INFINITY);
+        assert_eq!(ln_1p(f64::INFINITY), f64::INFINITY);
+        assert!(ln_1p(-1.5).is_nan() && ln_1p(f64::NAN).is_nan() && ln_1p(f64::NEG_INFINITY).is_nan());
+        println!("ln_1p vs log1p: max {worst} ulp");
+    }
+
+    /// h(x) in nats against SPEC §2's stable form with the C library's `log1p`,
+    /// ln(1+y) + y·ln(1+1/y), at 2·10^5 points: x = 1 + log-uniform in [1e-15, 1e300]
+    /// and x uniform in (1, 5] (both branches and the switch at x = 3). Each form is
+    /// within a few ulp of h; measured maximum difference: 3 ulp.
+    #[test]
+    fn entropy_nats_matches_two_log1p_form() {
+        let reference = |x: f64| {
+            let y = 0.5 * (x - 1.0);
+            y.ln_1p() + y * (1.0 / y).ln_1p()
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut worst = 0;
+        for i in 0..200_000 {
+            let x = if i % 2 == 0 {
+                1.0 + 10f64.powf(-15.0 + 315.0 * uniform(&mut state))
+            } else {
+                1.0 + 4.0 * (1.0 - uniform(&mut state))
+            };
+            let (got, want) = (thermal_entropy_nats(x), reference(x));
+            let d = ulps(got, want);
+            assert!(d <= 8, "h({x:e}) = {got:e} nats, two-log1p form {want:e} ({d} ulp)");
+            worst = worst.max(d);
+        }
+        for x in [3.0, 3.0 + 4.0 * f64::EPSILON, 3.0 - 2.0 * f64::EPSILON, 1.0 + f64::EPSILON, 1e300, f64::MAX] {
+            let d = ulps(thermal_entropy_nats(x), reference(x));
+            assert!(d <= 8, "h({x:e}): {d} ulp");
+        }
+        println!("h in nats vs two-log1p form: max {worst} ulp");
     }
 
     #[test]

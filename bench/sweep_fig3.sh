@@ -2,7 +2,7 @@
 # Fig. 3-sized sweep benchmark (issue 4): K = 8, 3 sigma_x, 20 powers, 1000 realizations,
 # one policy per realization, with 1 and 2 rayon threads. Prints wall time and evaluations/s
 # (one evaluation = one policy allocation + rate evaluation for one fading realization).
-# Usage: bench/sweep_fig3.sh [POLICY] (default uqpa; sca once the optimizer is merged)
+# Usage: bench/sweep_fig3.sh [POLICY] (default uqpa; the issue-4 benchmark uses sca)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 policy="${1:-uqpa}"

@@ -50,9 +50,17 @@ pub fn parse_list(field: &str, s: &str) -> Result<Vec<f64>, InputError> {
 
 /// Parse an unsigned 64-bit integer for `field`.
 pub fn parse_u64(field: &str, s: &str) -> Result<u64, InputError> {
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| bad(format!("{field}: `{s}` is not allowed; expected an integer in [0, 18446744073709551615]")))
+    let t = s.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Ok(n);
+    }
+    // Exponent forms (SPEC §11.1: numbers accept exponents), exact integers only.
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => Ok(x as u64),
+        _ => Err(bad(format!(
+            "{field}: `{s}` is not allowed; expected a non-negative integer (exponents allowed, e.g. 1e3; at most 2^53)"
+        ))),
+    }
 }
 
 /// How the SIC order is chosen (SPEC §1, §11.1).

@@ -297,6 +297,9 @@ fn bad_input_is_one_line_exit_2() {
             "reconciliation_efficiency",
         ),
         (vec!["--transmittance", "0.5,0.6", "--modulation-variance", "2,3,4"], "modulation_variance"),
+        // Above 1e60 SNU intermediate products overflow (review finding: NaN with exit 0).
+        (vec!["--transmittance", "0.5", "--modulation-variance", "1e160"], "modulation_variance"),
+        (vec!["--transmittance", "0.5", "--power-dbm", "1e308"], "modulation_variance"),
         (
             vec!["--transmittance", "0.5,0.6", "--modulation-variance", "2", "--excess-noise", "0.1,0.1,0.1"],
             "excess_noise",

@@ -180,6 +180,9 @@ fn bad_input_exit_2() {
         &["--finite-size", "--pe-fraction", "1"],
         &["--finite-size", "--block-size", "0"],
         &["--finite-size", "--block-size", "nan"],
+        // Fewer than one symbol, or no PE / no key symbol (review finding: was "inconclusive").
+        &["--finite-size", "--block-size", "0.5"],
+        &["--finite-size", "--block-size", "1e3", "--pe-fraction", "1e-4"],
         &["--finite-size", "--pe-samples-per-symbol", "3"],
         &["--finite-size", "--worst-case", "corner"],
         &["--finite-size", "--security", "strong"],
@@ -302,4 +305,35 @@ fn csv_has_finite_columns() {
         assert!(header.split(',').any(|c| c == col), "{col} in {header}");
     }
     assert_eq!(text.lines().count(), 2);
+}
+
+/// ε as small as the smallest subnormal keeps the penalty finite (review finding: log2(1/ε)
+/// overflowed to an infinite penalty and a `-inf` key rate with status ok).
+#[test]
+fn tiny_epsilons_stay_finite() {
+    let out = run(&[
+        "rate",
+        "--transmittance",
+        "0.5",
+        "--modulation-variance",
+        "4",
+        "--excess-noise",
+        "0.01",
+        "--finite-size",
+        "--eps-pa",
+        "1e-320",
+        "--eps-smooth",
+        "5e-324",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let u = &v["users"][0];
+    let pen = u["finite_size_penalty"].as_f64().expect("finite penalty");
+    // SPEC §9.3: Δ(n) = 7·sqrt(log2(2/ε_s)/n) + (2/n)·log2(1/ε_PA), n = (1 − 0.5)·1e9.
+    let n: f64 = 0.5e9;
+    let want = 7.0 * ((1.0 + 1074.0) / n).sqrt() + 2.0 / n * (-(1e-320f64).log2());
+    assert!((pen - want).abs() <= 1e-12 * want, "{pen} vs {want}");
+    assert!(u["finite_secret_key_rate"].as_f64().is_some());
 }

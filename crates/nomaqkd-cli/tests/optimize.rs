@@ -61,6 +61,23 @@ fn compare_prints_gains() {
     let b = v["policies"][0]["budget"].as_f64().unwrap();
     assert!((b - (1560.6 - 0.06 - 0.0256)).abs() < 0.05, "{b}");
     assert_eq!(v["gain_over_qoma_percent"]["qoma"].as_f64().unwrap(), 0.0);
+    // Every gain recomputed from the policies' own clipped sums (SPEC §11.4).
+    let sum_of = |name: &str| {
+        v["policies"].as_array().unwrap().iter().find(|p| p["policy"] == name).unwrap()["sum_secret_key_rate_clipped"]
+            .as_f64()
+            .unwrap()
+    };
+    let (q, ob) = (sum_of("qoma"), sum_of("oma-best"));
+    assert!(q > 0.0 && ob > 0.0, "{q} {ob}");
+    for p in v["policies"].as_array().unwrap() {
+        let name = p["policy"].as_str().unwrap();
+        let s = p["sum_secret_key_rate_clipped"].as_f64().unwrap();
+        for (key, reference) in [("gain_over_qoma_percent", q), ("gain_over_oma_best_percent", ob)] {
+            let got = v[key][name].as_f64().unwrap();
+            let want = 100.0 * (s / reference - 1.0);
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{key} {name}: {got} vs {want}");
+        }
+    }
     assert!(v["gain_over_oma_best_percent"]["global"].as_f64().unwrap() >= -1e-6);
     let (code, out, _) = run(&["--transmittance", "0.9,0.5", "--bs-max-dbm", "-60", "--compare"]);
     assert_eq!(code, 0);
@@ -98,6 +115,8 @@ fn bad_inputs_exit_2_with_one_line() {
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--user-max-variance", "1,2,3"],
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "1", "--objective", "raw", "--convention", "paper"],
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "100", "--bs-max-dbm", "-60"],
+        vec!["--transmittance", "0.9", "--bs-max-variance", "1e300"],
+        vec!["--transmittance", "0.9", "--bs-max-variance", "100", "--starts", "1.5"],
         // sca keeps every user active: B = 0.9 - 0.06 - 0.0256 < V_min·Σ T = 1.4 under paper.
         vec!["--transmittance", "0.9,0.5", "--bs-max-variance", "0.9", "--convention", "paper", "--policy", "sca"],
     ] {

@@ -243,7 +243,7 @@ fn reproduce_quick_report_matches_library() {
         claims["claims"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["measured"][conv].clone()
     };
     // Fig. 4 quick grid: T ∈ {0.05, 0.2, …, 0.95}, P ∈ {−90, −80, …, −30}; T > 0.8 and P > −55 leaves
-    // T = 0.95 at −50, −40, −30 dBm. The claim's number is the minimum of the UQPA sum there.
+    // T = 0.95 at −50, −40, −30 dBm. The claim's number is the minimum of the `global` sum there.
     // The grid's top T value, computed as the sweep computes it (0.05 + 0.9·6/6).
     let t_top = 0.05 + (0.95 - 0.05) * 6.0 / 6.0;
     for conv in [Convention::Paper, Convention::Standard, Convention::Trusted] {

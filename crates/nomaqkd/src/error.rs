@@ -78,5 +78,11 @@ pub(crate) fn check_finite(field: &'static str, v: f64, allowed: &'static str) -
 
 /// Format a number for an error message (shortest round-trip form).
 pub(crate) fn fmt_value(v: f64) -> String {
-    format!("{v}")
+    // Shortest round-trip digits; scientific form for very small or large magnitudes so an
+    // error stays one short line (e.g. 1e-320 instead of 320 zeros).
+    if v != 0.0 && v.is_finite() && (v.abs() < 1e-4 || v.abs() >= 1e15) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }

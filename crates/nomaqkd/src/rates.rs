@@ -315,19 +315,25 @@ pub fn validate_order(order: &[usize], k: usize) -> Result<(), InputError> {
     }
 }
 
-/// Check modulation variances: one per user, finite, ≥ 0; under `paper`
+/// Largest modulation variance accepted (SNU). The trusted eigenvalue formulas square
+/// products such as V·Z (Z holding other users' V·T), which overflow f64 near 1e154;
+/// 1e60 SNU (~1e47 W at 1550 nm and 10 MBd, far beyond any optical source) keeps every
+/// intermediate finite for any number of users.
+pub const MAX_MODULATION_VARIANCE_SNU: f64 = 1e60;
+
+/// Check modulation variances: one per user, finite, in [0, 1e60]; under `paper`
 /// either 0 (silent) or ≥ 1 (SPEC §4, §4.3).
 pub fn validate_modulation(convention: Convention, v: &[f64], k: usize) -> Result<(), InputError> {
     if v.len() != k {
         return Err(InputError::LengthMismatch { field: "modulation_variance", got: v.len(), expected: k });
     }
     for (i, &x) in v.iter().enumerate() {
-        if !(x.is_finite() && x >= 0.0) {
+        if !(x.is_finite() && (0.0..=MAX_MODULATION_VARIANCE_SNU).contains(&x)) {
             return Err(InputError::UserOutOfRange {
                 field: "modulation_variance",
                 user: i,
                 value: fmt_value(x),
-                allowed: "a finite number >= 0 (0 = silent)",
+                allowed: "a finite number in [0, 1e60] SNU (0 = silent)",
             });
         }
         if convention == Convention::Paper && x > 0.0 && x < 1.0 {

@@ -131,8 +131,8 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, f64, usize)> {
         (
             proptest::collection::vec(0.05f64..0.95, k),
             proptest::collection::vec(0.0f64..0.2, k),
-            1.0f64..5.0, // log10 budget
-            0usize..6,
+            1.0f64..5.0,             // log10 budget
+            0..all_settings().len(), // every access scheme and convention
         )
     })
 }
@@ -382,6 +382,22 @@ fn small_budgets_are_errors_for_sca_and_restrict_global() {
             assert!(a.report.sum_secret_key_rate_clipped >= 0.0);
             if fits_alone.is_empty() {
                 assert!(a.active_users.is_empty(), "{conv:?} B = {b}: nothing fits, all silent");
+            } else {
+                // Some user fits alone: global must use one whenever its single-user optimum
+                // (computed here on the one-user network, as oma-best would) is positive.
+                let best_alone = fits_alone
+                    .iter()
+                    .map(|&j| {
+                        let net1 = Network::new(vec![net.transmittance()[j]], vec![0.1]).unwrap();
+                        let mut p1 = Problem::new(&s, &net1, b).unwrap();
+                        p1.policy = Policy::Global;
+                        optimize(&s, &net1, &p1).unwrap().report.sum_secret_key_rate_clipped
+                    })
+                    .fold(0.0f64, f64::max);
+                if best_alone > 0.0 {
+                    assert_eq!(a.active_users.len(), 1, "{conv:?} B = {b}: a single user would give {best_alone}");
+                    assert!(a.report.sum_secret_key_rate_clipped >= best_alone * (1.0 - 1e-9));
+                }
             }
             // `raw` with B < V_min·Σ T is an input error too (SPEC §5).
             p.objective = Objective::Raw;

@@ -314,6 +314,64 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The region where interior maxima sit close to T_max (found by review: high T, small
+    /// V_A and ξ, N ≤ 1e6, one PE sample per symbol): the shortcut must agree with the full
+    /// search there too. Before the end-slope probe, about 1 % of these draws disagreed.
+    #[test]
+    fn box_shortcut_matches_full_search_near_the_ends(
+        t in 0.7f64..0.98,
+        va in 1.0f64..10.0,
+        xi in 0.0f64..0.05,
+        log_n in 3.0f64..6.0,
+        r in 1u32..=2,
+    ) {
+        let s = Settings::standard();
+        let ch = single(t, va, xi);
+        let n = 10f64.powf(log_n);
+        let p = FiniteSizeParams::builder().block_size(n).pe_samples_per_symbol(r).build().unwrap();
+        let fast = finite_user_rate(&s, &p, &ch, n);
+        prop_assume!(!fast.estimation_inconclusive);
+        let (lo, hi) = (fast.pe_transmittance_min.unwrap(), fast.pe_transmittance_max.unwrap());
+        let s2 = fast.pe_noise_variance_max.unwrap();
+        let c = nomaqkd::finite::receiver_noise(&s);
+        let f = |tt: f64| nomaqkd::rates::holevo_information(&s, va + 1.0, tt, s2 - tt - c).0;
+        let (_, full, corner) = nomaqkd::finite::box_worst_case(f, lo, hi, false);
+        let got = fast.finite_holevo.unwrap();
+        prop_assert!((got - full).abs() <= 1e-12 * full.abs().max(1e-3), "{got} vs {full} ({corner:?})");
+        // The label must agree too, unless the interior maximum beats the better end only
+        // by round-off (a tie SPEC §11.5's "strictly greater" cannot resolve in f64).
+        let margin = full - f(lo).max(f(hi));
+        if corner != WorstCorner::Interior || margin > 1e-12 * full.abs().max(1e-3) {
+            prop_assert_eq!(fast.pe_worst_corner, Some(corner), "margin {:e}", margin);
+        }
+    }
+}
+
+/// Regression (review): the shortcut returned `t_max` and χ = 1.1979558 where the full
+/// search finds an interior maximum 1.1980292 (`nomaqkd rate --transmittance
+/// 0.7839775192693308 --modulation-variance 1.6133417900202724 --excess-noise
+/// 0.042711405517967184 --finite-size --block-size 6211.05453760699
+/// --pe-samples-per-symbol 1`).
+#[test]
+fn interior_corner_near_t_max_is_found() {
+    let s = Settings::standard();
+    let (t, va, xi, n) = (0.7839775192693308, 1.6133417900202724, 0.042711405517967184, 6211.05453760699);
+    let ch = single(t, va, xi);
+    let p = FiniteSizeParams::builder().block_size(n).pe_samples_per_symbol(1).build().unwrap();
+    let r = finite_user_rate(&s, &p, &ch, n);
+    let (lo, hi, s2) =
+        (r.pe_transmittance_min.unwrap(), r.pe_transmittance_max.unwrap(), r.pe_noise_variance_max.unwrap());
+    let c = nomaqkd::finite::receiver_noise(&s);
+    let f = |tt: f64| nomaqkd::rates::holevo_information(&s, va + 1.0, tt, s2 - tt - c).0;
+    let (_, full, corner) = nomaqkd::finite::box_worst_case(f, lo, hi, false);
+    assert_eq!(corner, WorstCorner::Interior);
+    assert_eq!(r.pe_worst_corner, Some(WorstCorner::Interior));
+    assert!((r.finite_holevo.unwrap() - full).abs() <= 1e-12 * full, "{:?} vs {full}", r.finite_holevo);
+}
+
 /// An interior worst case exists (SPEC §9.4: seen at N ≤ 1e8): T = 0.9, V_A = 4, ξ = 0.02,
 /// N = 1e4. The interior maximum strictly beats both ends and the full search agrees.
 #[test]

@@ -268,7 +268,7 @@ fn grid_polish(settings: &Settings, network: &Network, problem: &Problem, order:
             }
             points += 1;
             let val = super::sca::objective_gradient(settings, network, order, &v, None, &mut ws);
-            if best_pt.as_ref().map_or(true, |(b, _)| val > *b) {
+            if best_pt.as_ref().is_none_or(|(b, _)| val > *b) {
                 best_pt = Some((val, v));
             }
             // Next index.

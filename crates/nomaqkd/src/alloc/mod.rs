@@ -214,6 +214,15 @@ impl Problem {
             });
         }
         let sum_t: f64 = network.transmittance().iter().sum();
+        let t_min = network.transmittance().iter().cloned().fold(f64::INFINITY, f64::min);
+        if self.budget_snu / t_min > crate::rates::MAX_MODULATION_VARIANCE_SNU {
+            return Err(InputError::OutOfRange {
+                field: "budget",
+                value: fmt_value(self.budget_snu),
+                allowed:
+                    "B / T_k <= 1e60 SNU for every user (a user's largest modulation variance must stay representable)",
+            });
+        }
         if self.objective == Objective::Raw && self.budget_snu < self.min_variance * sum_t {
             return Err(InputError::OutOfRange {
                 field: "budget",

@@ -149,6 +149,24 @@ def test_out_keeps_csv_and_metadata(tmp_path):
     assert cols["point"].tolist() == sorted(cols["point"].tolist())
 
 
+def test_thread_count_does_not_change_the_csv(tmp_path):
+    # rayon's pool size is fixed per process: run the sweep in two fresh interpreters with
+    # 1 and 2 threads and compare the written CSVs byte for byte.
+    import os
+    import sys
+
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY_TOML)
+    files = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        code = "import sys, nomaqkd; nomaqkd.sweep(sys.argv[1], quick=True, out=sys.argv[2])"
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        subprocess.run([sys.executable, "-c", code, str(scenario), str(out)], check=True, env=env)
+        files.append((out / "tiny.csv").read_bytes())
+    assert files[0] == files[1] and len(files[0]) > 0
+
+
 def test_reproducible_and_thread_independent():
     # Same (seed, point) -> same numbers, whatever thread computed the point.
     a = nomaqkd.sweep(TINY, quick=True)

@@ -198,9 +198,9 @@ fn table(out: &mut dyn Write, r: &SimulationReport, c: &crate::config::Common) -
                 num(q.target),
                 num(mean),
                 num(q.std_error),
-                format!("{:+.3}", q.mean_z),
-                q.var_z.map_or("-".into(), |v| format!("{v:.3}")),
-                format!("{:.3}", q.max_abs_z),
+                zfmt(q.mean_z, true),
+                q.var_z.map_or("-".into(), |v| zfmt(v, false)),
+                zfmt(q.max_abs_z, false),
                 if ok { "pass".into() } else { "FAIL".into() },
             ]);
         }
@@ -281,4 +281,15 @@ fn csv(out: &mut dyn Write, r: &SimulationReport) -> anyhow::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// A z-score statistic for the table: three decimals, scientific beyond 1e6 so that a
+/// degenerate case (s(q) ≈ 0, e.g. T = 1e-300) stays one column wide; NaN/inf as is.
+fn zfmt(x: f64, signed: bool) -> String {
+    match (x.is_finite() && x.abs() >= 1e6, signed) {
+        (true, true) => format!("{x:+.3e}"),
+        (true, false) => format!("{x:.3e}"),
+        (false, true) => format!("{x:+.3}"),
+        (false, false) => format!("{x:.3}"),
+    }
 }

@@ -265,12 +265,7 @@ fn claim_rise_fall(rows: &[Row]) -> Claim {
                 if falls { "falls" } else { "does not fall" }
             ));
         }
-        let m = if parts.is_empty() {
-            cannot("convention not in the sweep")
-        } else {
-            Measurement { value: None, text: parts.join("; "), verdict: Verdict::of(all) }
-        };
-        measured.insert(conv.to_string(), m);
+        measured.insert(conv.to_string(), per_policy(&parts, all));
     }
     Claim {
         id: "fig2-rise-fall",
@@ -278,6 +273,16 @@ fn claim_rise_fall(rows: &[Row]) -> Claim {
         source: "Sec. V-C, Fig. 2",
         test: "per policy: y(−60) − y(lowest P) and y(−40) − y(highest P) both exceed the sum of their 95 % CIs; holds if true for every policy computed",
         measured,
+    }
+}
+
+/// A per-policy measurement: the policies' texts joined, holding when every policy did
+/// (`cannot be tested` when the convention was not swept).
+fn per_policy(parts: &[String], all: bool) -> Measurement {
+    if parts.is_empty() {
+        cannot("convention not in the sweep")
+    } else {
+        Measurement { value: None, text: parts.join("; "), verdict: Verdict::of(all) }
     }
 }
 
@@ -459,12 +464,7 @@ fn claim_fig6(rows: &[Row]) -> Claim {
                 b.axis("distance_m")
             ));
         }
-        let m = if parts.is_empty() {
-            cannot("convention not in the sweep")
-        } else {
-            Measurement { value: None, text: parts.join("; "), verdict: Verdict::of(all) }
-        };
-        measured.insert(conv.to_string(), m);
+        measured.insert(conv.to_string(), per_policy(&parts, all));
     }
     Claim {
         id: "fig6-distance",

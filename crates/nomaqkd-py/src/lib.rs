@@ -4,11 +4,15 @@
 //! with the library's own checks (so errors read as the CLI's) and runs the
 //! batched form in parallel with the GIL released.
 
+use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
 use nomaqkd::power::validate_conversion;
-use nomaqkd::rates::{broadcast, for_each_user_channel, slot_fraction, user_rate, validate_modulation, validate_order};
+use nomaqkd::rates::{
+    broadcast, for_each_user_channel_of, gain_order_of, joint_channel_physical_of, slot_fraction,
+    validate_excess_noise, validate_modulation, validate_order, validate_transmittance, MAX_MODULATION_VARIANCE_SNU,
+};
 use nomaqkd::{Access, Convention, InputError, LinkGeometry, Model, Network, RateReport, Receiver, Settings};
-use numpy::ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD};
-use numpy::{AllowTypeChange, IntoPyArray, PyArrayLike2, PyArrayLikeDyn};
+use numpy::ndarray::{ArrayD, ArrayView2, ArrayViewD};
+use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -206,41 +210,10 @@ fn at_row(e: InputError, n: usize) -> String {
     }
 }
 
-const PHYSICAL: u8 = 1;
-const EXCEEDS_PLOB: u8 = 2;
-const SILENT: u8 = 4;
-const APPROX_VALID: u8 = 8;
-
-/// The boolean fields of a user's rate packed into one byte.
-fn flag_bits(r: &nomaqkd::UserRate) -> u8 {
-    let mut bits = 0;
-    for (on, bit) in [
-        (r.physical, PHYSICAL),
-        (r.exceeds_plob, EXCEEDS_PLOB),
-        (r.silent, SILENT),
-        (r.approximation_valid == Some(true), APPROX_VALID),
-    ] {
-        if on {
-            bits |= bit;
-        }
-    }
-    bits
-}
-
-/// Per-row output slices of the batched evaluation.
-struct RowOut<'a> {
-    mi: &'a mut [f64],
-    chi: &'a mut [f64],
-    skr: &'a mut [f64],
-    plob: &'a mut [f64],
-    vi: &'a mut [f64],
-    xk: &'a mut [f64],
-    flags: &'a mut [u8],
-    pos: &'a mut [i64],
-    order: &'a mut [i64],
-    sums: &'a mut [f64],
-    joint: &'a mut bool,
-}
+/// Rows per work item of the batched evaluation: large enough that the columns kernel
+/// runs long vector loops (64·K users), small enough that a chunk's columns stay in the
+/// L2 cache and the work spreads over the threads.
+const CHUNK_ROWS: usize = 64;
 
 /// Inputs of the batched evaluation, all (N, K) views.
 struct BatchIn<'a> {
@@ -249,123 +222,294 @@ struct BatchIn<'a> {
     xi: ArrayView2<'a, f64>,
 }
 
-/// Evaluate row `n` into `out` (SPEC §3–§4 via `for_each_user_channel` + `user_rate`).
-fn eval_row(
+/// Per-thread buffers of one chunk (rows·K users), reused from chunk to chunk: the
+/// inputs when they are not contiguous in the caller's arrays, the channel columns, and
+/// the outputs that were not requested (the kernel writes all of them).
+#[derive(Default)]
+struct Scratch {
+    t: Vec<f64>,
+    v: Vec<f64>,
+    xi: Vec<f64>,
+    literal: Vec<f64>,
+    vi: Vec<f64>,
+    xk: Vec<f64>,
+    exceeds: Vec<bool>,
+    approx: Vec<bool>,
+    pos: Vec<i64>,
+    order_out: Vec<i64>,
+    order: Vec<usize>,
+}
+
+/// `out` if it was requested (non-empty), else `scratch` resized to `len`.
+fn or_scratch<'a, T: Copy + Default>(out: &'a mut [T], scratch: &'a mut Vec<T>, len: usize) -> &'a mut [T] {
+    if out.is_empty() {
+        scratch.clear();
+        scratch.resize(len, T::default());
+        scratch
+    } else {
+        out
+    }
+}
+
+/// Rows `first..first + rows` of an (N, K) input as one contiguous slice: borrowed when
+/// the array is contiguous, else copied into `buf`.
+fn rows_of<'a>(a: &'a ArrayView2<'_, f64>, first: usize, rows: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+    let k = a.ncols();
+    if let Some(all) = a.as_slice() {
+        return &all[first * k..(first + rows) * k];
+    }
+    buf.clear();
+    for r in 0..rows {
+        buf.extend(a.row(first + r).iter().copied());
+    }
+    buf
+}
+
+/// The output pieces of one work item (`CHUNK_ROWS` rows, fewer in the last), in the
+/// order of [`OutSlices`]; a piece is empty when its array was not requested.
+struct Piece<'a> {
+    f64s: [&'a mut [f64]; 6],
+    bools: [&'a mut [bool]; 4],
+    ints: [&'a mut [i64]; 2],
+    sum: &'a mut [f64],
+    clipped: &'a mut [f64],
+    joint: &'a mut [bool],
+}
+
+/// Evaluate rows `first..` (as many as `out.joint` holds) into `out` (SPEC §3–§4): a
+/// vectorizable check of the whole chunk (the library's validators run, row by row in
+/// the CLI's order, only to name a bad row), per row the SIC order and interference
+/// bookkeeping (`for_each_user_channel_of`), then one call of the columns kernel for the
+/// whole chunk (`nomaqkd::batch::user_rates_into`), then the per-row sums.
+#[inline(always)]
+fn eval_chunk(
     settings: &Settings,
     input: &BatchIn<'_>,
     explicit: Option<&[usize]>,
-    n: usize,
-    (scratch, gain): &mut (Vec<f64>, Vec<usize>),
-    out: RowOut<'_>,
-) -> Result<(), String> {
+    first: usize,
+    s: &mut Scratch,
+    out: Piece<'_>,
+) -> Result<(), (usize, String)> {
     let k = input.t.ncols();
-    let network = Network::new(input.t.row(n).to_vec(), input.xi.row(n).to_vec()).map_err(|e| at_row(e, n))?;
-    let v_row = input.v.row(n);
-    let v: &[f64] = match v_row.to_slice() {
-        Some(s) => s,
-        None => {
-            scratch.clear();
-            scratch.extend(v_row.iter().copied());
-            scratch
+    let rows = out.joint.len();
+    let nk = rows * k;
+    let Scratch { t: t_buf, v: v_buf, xi: xi_buf, literal, vi, xk, exceeds, approx, pos, order_out, order } = s;
+    let t_all = rows_of(&input.t, first, rows, t_buf);
+    let v_all = rows_of(&input.v, first, rows, v_buf);
+    let xi_all = rows_of(&input.xi, first, rows, xi_buf);
+    let paper = settings.convention() == Convention::Paper;
+    let ok_t = t_all.iter().fold(true, |ok, &x| ok & (x > 0.0) & (x < 1.0));
+    let ok_xi = xi_all.iter().fold(true, |ok, &x| ok & x.is_finite() & (x >= 0.0));
+    let ok_v = v_all
+        .iter()
+        .fold(true, |ok, &x| ok & (0.0..=MAX_MODULATION_VARIANCE_SNU).contains(&x) & !(paper & (x > 0.0) & (x < 1.0)));
+    if !(ok_t && ok_xi && ok_v) {
+        for r in 0..rows {
+            let n = first + r;
+            let cols = r * k..(r + 1) * k;
+            let bad = |e: InputError| (n, at_row(e, n));
+            validate_transmittance(&t_all[cols.clone()]).map_err(bad)?;
+            validate_excess_noise(&xi_all[cols.clone()]).map_err(bad)?;
+            validate_modulation(settings.convention(), &v_all[cols], k).map_err(bad)?;
         }
-    };
-    validate_modulation(settings.convention(), v, k).map_err(|e| at_row(e, n))?;
-    let order: &[usize] = match explicit {
-        Some(o) => o,
-        None => {
-            network.gain_order_into(gain);
-            gain
-        }
-    };
-    for_each_user_channel(settings, &network, order, v, |i, ch| {
-        let r = user_rate(settings, &ch);
-        out.mi[i] = r.mutual_information;
-        out.chi[i] = r.holevo;
-        out.skr[i] = r.secret_key_rate;
-        out.plob[i] = r.plob_bound;
-        out.vi[i] = ch.interference;
-        out.xk[i] = ch.other_excess_noise;
-        out.flags[i] = flag_bits(&r);
-    });
-    for (p, &i) in order.iter().enumerate() {
-        out.pos[i] = p as i64;
-        out.order[p] = i as i64;
+        // (The validators found nothing: the checks agree, so this is not reached; if it
+        // were, evaluating is what the validators allow.)
     }
-    // Sums in input order, exactly as `nomaqkd::rates::finish_report` forms them,
-    // so the batched and single forms agree bit for bit.
+    let Piece { f64s, bools, ints, sum, clipped, joint } = out;
+    let [mi, chi, skr, plob, vi_out, xk_out] = f64s;
+    let [physical, silent, exceeds_out, approx_out] = bools;
+    let [pos_out, order_out_p] = ints;
+    let vi = or_scratch(vi_out, vi, nk);
+    let xk = or_scratch(xk_out, xk, nk);
+    let pos = or_scratch(pos_out, pos, nk);
+    let order_out = or_scratch(order_out_p, order_out, nk);
+    literal.clear();
+    literal.resize(nk, 0.0);
+    for r in 0..rows {
+        let cols = r * k..(r + 1) * k;
+        let (t, v, xi) = (&t_all[cols.clone()], &v_all[cols.clone()], &xi_all[cols.clone()]);
+        let sic: &[usize] = match explicit {
+            Some(o) => o,
+            None => {
+                gain_order_of(t, order);
+                order
+            }
+        };
+        let (x_r, vi_r, lit_r) = (&mut xk[cols.clone()], &mut vi[cols.clone()], &mut literal[cols.clone()]);
+        for_each_user_channel_of(settings, t, xi, sic, v, |i, ch| {
+            x_r[i] = ch.other_excess_noise;
+            vi_r[i] = ch.interference;
+            lit_r[i] = ch.literal_interference;
+        });
+        for (p, &i) in sic.iter().enumerate() {
+            pos[r * k + i] = p as i64;
+            order_out[r * k + p] = i as i64;
+        }
+        joint[r] = joint_channel_physical_of(t);
+    }
+    let channels = ChannelColumns {
+        transmittance: t_all,
+        modulation_variance: v_all,
+        excess_noise: xi_all,
+        other_excess_noise: xk,
+        interference: vi,
+        literal_interference: literal,
+    };
+    let mut rates = RateColumns {
+        mutual_information: mi,
+        holevo: chi,
+        secret_key_rate: skr,
+        plob_bound: plob,
+        physical,
+        exceeds_plob: or_scratch(exceeds_out, exceeds, nk),
+        silent,
+        approximation_valid: or_scratch(approx_out, approx, nk),
+    };
+    user_rates_into(settings, &channels, &mut rates);
+    // Sums in input order, as `nomaqkd::rates::finish_report` forms them.
     let f = slot_fraction(settings, k);
-    out.sums[0] = out.skr.iter().map(|&r| f * r).sum();
-    out.sums[1] = out.skr.iter().map(|&r| f * r.max(0.0)).sum();
-    *out.joint = network.joint_channel_physical();
+    for r in 0..rows {
+        let row = &rates.secret_key_rate[r * k..(r + 1) * k];
+        sum[r] = row.iter().map(|&x| f * x).sum();
+        clipped[r] = row.iter().map(|&x| f * x.max(0.0)).sum();
+    }
     Ok(())
 }
 
-/// Owned outputs of the batched evaluation, row-major (N, K).
-struct BatchOut {
-    mi: Vec<f64>,
-    chi: Vec<f64>,
-    skr: Vec<f64>,
-    plob: Vec<f64>,
-    vi: Vec<f64>,
-    xk: Vec<f64>,
-    flags: Vec<u8>,
-    pos: Vec<i64>,
-    order: Vec<i64>,
-    sums: Vec<f64>,
-    joint: Vec<bool>,
+/// [`eval_chunk`] compiled for the widest vectors the CPU has.
+///
+/// `eval_chunk` and the library's columns kernel (`nomaqkd::batch::user_rates_into`,
+/// branch-free) are `#[inline(always)]`, so each wrapper below is a full copy compiled
+/// with that instruction set: 8 f64 lanes with AVX-512, 4 with AVX2, 2 with the baseline
+/// SSE2. The kernel's only fused operations are explicit `mul_add`s, which round once on
+/// every target (an instruction with FMA, the C library's `fma` without), and Rust never
+/// contracts a·b + c on its own, so every copy gives bit-identical results.
+#[allow(unsafe_code)]
+mod simd {
+    use super::{eval_chunk as chunk, BatchIn, Piece, Scratch};
+    use nomaqkd::Settings;
+
+    type Out = Result<(), (usize, String)>;
+
+    pub(crate) fn eval_chunk(
+        settings: &Settings,
+        input: &BatchIn<'_>,
+        explicit: Option<&[usize]>,
+        first: usize,
+        s: &mut Scratch,
+        out: Piece<'_>,
+    ) -> Out {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX-512F and FMA, the features the callee enables.
+                return unsafe { avx512(settings, input, explicit, first, s, out) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 (and so AVX) and FMA, the features the callee enables.
+                return unsafe { avx2(settings, input, explicit, first, s, out) };
+            }
+        }
+        chunk(settings, input, explicit, first, s, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn avx512(
+        settings: &Settings,
+        input: &BatchIn<'_>,
+        explicit: Option<&[usize]>,
+        first: usize,
+        s: &mut Scratch,
+        out: Piece<'_>,
+    ) -> Out {
+        chunk(settings, input, explicit, first, s, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn avx2(
+        settings: &Settings,
+        input: &BatchIn<'_>,
+        explicit: Option<&[usize]>,
+        first: usize,
+        s: &mut Scratch,
+        out: Piece<'_>,
+    ) -> Out {
+        chunk(settings, input, explicit, first, s, out)
+    }
 }
 
-fn run_batch(settings: &Settings, input: &BatchIn<'_>, explicit: Option<&[usize]>) -> Result<BatchOut, String> {
+/// The output arrays of the batched evaluation as slices, row-major (N, K) or (N,);
+/// the `details` ones are empty when not requested.
+struct OutSlices<'a> {
+    /// mi, chi, skr, plob, interference, other_excess_noise.
+    f64s: [&'a mut [f64]; 6],
+    /// physical, silent, exceeds_plob, approximation_valid.
+    bools: [&'a mut [bool]; 4],
+    /// decode_position, order.
+    ints: [&'a mut [i64]; 2],
+    sum: &'a mut [f64],
+    clipped: &'a mut [f64],
+    joint: &'a mut [bool],
+}
+
+/// `slice` cut into `items` pieces of `chunk` elements (the last shorter); an empty
+/// slice (an output not requested) gives `items` empty pieces.
+fn pieces<T>(slice: &mut [T], chunk: usize, items: usize) -> std::vec::IntoIter<&mut [T]> {
+    let mut parts: Vec<&mut [T]> = slice.chunks_mut(chunk).collect();
+    parts.resize_with(items, Default::default);
+    parts.into_iter()
+}
+
+/// Evaluate all rows into `out` in parallel (work items of [`CHUNK_ROWS`] rows).
+fn run_batch(
+    settings: &Settings,
+    input: &BatchIn<'_>,
+    explicit: Option<&[usize]>,
+    out: OutSlices<'_>,
+) -> Result<(), String> {
     let (n, k) = input.t.dim();
-    let nk = n * k;
-    let mut o = BatchOut {
-        mi: vec![0.0; nk],
-        chi: vec![0.0; nk],
-        skr: vec![0.0; nk],
-        plob: vec![0.0; nk],
-        vi: vec![0.0; nk],
-        xk: vec![0.0; nk],
-        flags: vec![0; nk],
-        pos: vec![0; nk],
-        order: vec![0; nk],
-        sums: vec![0.0; 2 * n],
-        joint: vec![false; n],
-    };
-    let first_error = (
-        o.mi.par_chunks_mut(k),
-        o.chi.par_chunks_mut(k),
-        o.skr.par_chunks_mut(k),
-        o.plob.par_chunks_mut(k),
-        o.vi.par_chunks_mut(k),
-        o.xk.par_chunks_mut(k),
-        o.flags.par_chunks_mut(k),
-        o.pos.par_chunks_mut(k),
-        o.order.par_chunks_mut(k),
-        o.sums.par_chunks_mut(2),
-        o.joint.par_iter_mut(),
-    )
+    let c = CHUNK_ROWS * k;
+    let items = n.div_ceil(CHUNK_ROWS);
+    let OutSlices { f64s, bools, ints, sum, clipped, joint } = out;
+    let mut f = f64s.map(|col| pieces(col, c, items));
+    let mut b = bools.map(|col| pieces(col, c, items));
+    let mut i = ints.map(|col| pieces(col, c, items));
+    let (mut sum, mut clipped, mut joint) =
+        (pieces(sum, CHUNK_ROWS, items), pieces(clipped, CHUNK_ROWS, items), pieces(joint, CHUNK_ROWS, items));
+    let one = "one piece per work item";
+    let work: Vec<Piece<'_>> = (0..items)
+        .map(|_| Piece {
+            f64s: std::array::from_fn(|j| f[j].next().expect(one)),
+            bools: std::array::from_fn(|j| b[j].next().expect(one)),
+            ints: std::array::from_fn(|j| i[j].next().expect(one)),
+            sum: sum.next().expect(one),
+            clipped: clipped.next().expect(one),
+            joint: joint.next().expect(one),
+        })
+        .collect();
+    let first_error = work
         .into_par_iter()
         .enumerate()
-        .with_min_len(64)
-        .map_init(
-            || (Vec::with_capacity(k), Vec::with_capacity(k)),
-            |scratch, (row, (mi, chi, skr, plob, vi, xk, flags, pos, order, sums, joint))| {
-                let out = RowOut { mi, chi, skr, plob, vi, xk, flags, pos, order, sums, joint };
-                eval_row(settings, input, explicit, row, scratch, out).err().map(|e| (row, e))
-            },
-        )
-        .flatten()
+        .map_init(Scratch::default, |s, (item, piece)| {
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece)
+        })
+        .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);
     match first_error {
         Some((_, e)) => Err(e),
-        None => Ok(o),
+        None => Ok(()),
     }
 }
 
 /// Batched form: (N, K) arrays, rows evaluated in parallel (rayon) with the GIL released.
+/// `details = false` leaves out the per-user diagnostics (interference, other excess
+/// noise, exceeds_plob, approximation_valid, order, decode_position: `None`), halving
+/// the output memory.
 #[pyfunction]
 #[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
-    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing))]
+    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, details = true))]
 #[allow(clippy::too_many_arguments)]
 fn rates_batch<'py>(
     py: Python<'py>,
@@ -381,6 +525,7 @@ fn rates_batch<'py>(
     order: Option<&Bound<'py, PyAny>>,
     literal_eq6: bool,
     time_sharing: bool,
+    details: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let settings = settings_from(
         detector_noise,
@@ -412,36 +557,62 @@ fn rates_batch<'py>(
             Some(o)
         }
     };
-    let out = py.detach(|| run_batch(&settings, &input, explicit.as_deref())).map_err(value_error)?;
-
-    let shape = (n, k);
-    let arr2 = |v: Vec<f64>| Array2::from_shape_vec(shape, v).expect("n*k elements").into_pyarray(py);
-    let bits = |mask: u8| {
-        Array2::from_shape_vec(shape, out.flags.iter().map(|f| f & mask != 0).collect()).expect("n*k").into_pyarray(py)
-    };
+    // Outputs are numpy arrays from the start (numpy's allocator: zeroed pages from the
+    // OS, madvise(MADV_HUGEPAGE) for large arrays, so few page faults), written in place
+    // with the GIL released. Arrays not requested (`details = false`) are not created.
     let noma = settings.access() == Access::Noma;
+    let asymptotic = settings.model() == Model::Asymptotic;
+    let f64_array = |wanted: bool| wanted.then(|| PyArray2::<f64>::zeros(py, [n, k], false));
+    let bool_array = |wanted: bool| wanted.then(|| PyArray2::<bool>::zeros(py, [n, k], false));
+    let int_array = |wanted: bool| wanted.then(|| PyArray2::<i64>::zeros(py, [n, k], false));
+    let f64s = [true, true, true, true, details, details].map(f64_array);
+    let bools = [true, true, details, details && asymptotic].map(bool_array);
+    let ints = [details && noma, details && noma].map(int_array);
+    let sum = PyArray1::<f64>::zeros(py, n, false);
+    let clipped = PyArray1::<f64>::zeros(py, n, false);
+    let joint = PyArray1::<bool>::zeros(py, n, false);
+    {
+        let contiguous = "a new array is contiguous";
+        let mut f_rw: Vec<_> = f64s.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
+        let mut b_rw: Vec<_> = bools.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
+        let mut i_rw: Vec<_> = ints.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
+        let (mut sum_rw, mut clipped_rw, mut joint_rw) = (sum.readwrite(), clipped.readwrite(), joint.readwrite());
+        let mut f_it = f_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
+        let mut b_it = b_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
+        let mut i_it = i_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
+        let out = OutSlices {
+            f64s: std::array::from_fn(|_| f_it.next().expect("six")),
+            bools: std::array::from_fn(|_| b_it.next().expect("four")),
+            ints: std::array::from_fn(|_| i_it.next().expect("two")),
+            sum: sum_rw.as_slice_mut().expect(contiguous),
+            clipped: clipped_rw.as_slice_mut().expect(contiguous),
+            joint: joint_rw.as_slice_mut().expect(contiguous),
+        };
+        py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out)).map_err(value_error)?;
+    }
+    let [mi, chi, skr, plob, vi, xk] = f64s;
+    let [physical, silent, exceeds, approx] = bools;
+    let [pos, order] = ints;
     let d = PyDict::new(py);
     d.set_item("convention", settings.convention().as_str())?;
     d.set_item("model", settings.model().as_str())?;
     d.set_item("access", settings.access().as_str())?;
-    let ints = |v: Vec<i64>| Array2::from_shape_vec(shape, v).expect("n*k").into_pyarray(py);
-    d.set_item("order", noma.then(|| ints(out.order)))?;
-    d.set_item("decode_position", noma.then(|| ints(out.pos)))?;
+    d.set_item("order", order)?;
+    d.set_item("decode_position", pos)?;
     d.set_item("slot_fraction", slot_fraction(&settings, k))?;
-    d.set_item("physical", bits(PHYSICAL))?;
-    d.set_item("exceeds_plob", bits(EXCEEDS_PLOB))?;
-    d.set_item("silent", bits(SILENT))?;
-    d.set_item("approximation_valid", (settings.model() == Model::Asymptotic).then(|| bits(APPROX_VALID)))?;
-    let (sum, clipped): (Vec<f64>, Vec<f64>) = out.sums.chunks(2).map(|s| (s[0], s[1])).unzip();
-    d.set_item("interference", arr2(out.vi))?;
-    d.set_item("other_excess_noise", arr2(out.xk))?;
-    d.set_item("mutual_information", arr2(out.mi))?;
-    d.set_item("holevo", arr2(out.chi))?;
-    d.set_item("secret_key_rate", arr2(out.skr))?;
-    d.set_item("plob_bound", arr2(out.plob))?;
-    d.set_item("sum_secret_key_rate", sum.into_pyarray(py))?;
-    d.set_item("sum_secret_key_rate_clipped", clipped.into_pyarray(py))?;
-    d.set_item("joint_channel_physical", out.joint.into_pyarray(py))?;
+    d.set_item("physical", physical)?;
+    d.set_item("exceeds_plob", exceeds)?;
+    d.set_item("silent", silent)?;
+    d.set_item("approximation_valid", approx)?;
+    d.set_item("interference", vi)?;
+    d.set_item("other_excess_noise", xk)?;
+    d.set_item("mutual_information", mi)?;
+    d.set_item("holevo", chi)?;
+    d.set_item("secret_key_rate", skr)?;
+    d.set_item("plob_bound", plob)?;
+    d.set_item("sum_secret_key_rate", sum)?;
+    d.set_item("sum_secret_key_rate_clipped", clipped)?;
+    d.set_item("joint_channel_physical", joint)?;
     d.set_item("warnings", py.None())?;
     Ok(d)
 }

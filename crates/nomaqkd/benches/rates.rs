@@ -5,10 +5,14 @@
 //! - `sum_rates/16`, `sum_rates/1024`: `nomaqkd::sum_rates` (NOMA/SIC, gain
 //!   order, exact `standard`) over K users.
 //!
+//! - `columns/1024`: the columns kernel `nomaqkd::batch::user_rates_into` vs a loop of
+//!   `user_rate` over the same 1024 channels.
+//!
 //! Targets (2-core machine): ≤ 100 ns per user evaluation; K = 1024 in ≤ 100 µs.
 //! Results: docs/BENCHMARKS.md. Run: `cargo bench -p nomaqkd --bench rates`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
 use nomaqkd::{sum_rates, user_rate, Access, Convention, Model, Network, Receiver, Settings, UserChannel};
 use std::hint::black_box;
 
@@ -69,5 +73,56 @@ fn bench_sum_rates(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_user_rate, bench_sum_rates);
+/// The columns kernel (`nomaqkd::batch::user_rates_into`) over the 1024 users of
+/// `network(1024)` with their NOMA channels, against a loop of `user_rate` over the same
+/// channels. Built for the default target (SSE2 on x86-64); the Python bindings run
+/// AVX2/AVX-512 copies of the same kernel.
+fn bench_columns(c: &mut Criterion) {
+    let mut group = c.benchmark_group("columns");
+    let settings = Settings::standard();
+    let (net, va) = network(1024);
+    let order = net.gain_order();
+    let mut chans = Vec::new();
+    nomaqkd::rates::for_each_user_channel(&settings, &net, &order, &va, |_, ch| chans.push(ch));
+    let n = chans.len();
+    let col = |f: fn(&UserChannel) -> f64| chans.iter().map(f).collect::<Vec<f64>>();
+    let (t, v, xi) = (col(|c| c.transmittance), col(|c| c.modulation_variance), col(|c| c.excess_noise));
+    let (x, vi, vl) = (col(|c| c.other_excess_noise), col(|c| c.interference), col(|c| c.literal_interference));
+    let input = ChannelColumns {
+        transmittance: &t,
+        modulation_variance: &v,
+        excess_noise: &xi,
+        other_excess_noise: &x,
+        interference: &vi,
+        literal_interference: &vl,
+    };
+    let (mut mi, mut chi, mut skr, mut plob) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut ph, mut ex, mut si, mut ap) = (vec![false; n], vec![false; n], vec![false; n], vec![false; n]);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(BenchmarkId::new("user_rates_into_standard_exact", n), |b| {
+        b.iter(|| {
+            let mut out = RateColumns {
+                mutual_information: &mut mi,
+                holevo: &mut chi,
+                secret_key_rate: &mut skr,
+                plob_bound: &mut plob,
+                physical: &mut ph,
+                exceeds_plob: &mut ex,
+                silent: &mut si,
+                approximation_valid: &mut ap,
+            };
+            user_rates_into(black_box(&settings), black_box(&input), &mut out)
+        })
+    });
+    group.bench_function(BenchmarkId::new("user_rate_loop_standard_exact", n), |b| {
+        b.iter(|| {
+            for (i, ch) in chans.iter().enumerate() {
+                skr[i] = user_rate(black_box(&settings), ch).secret_key_rate;
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_user_rate, bench_sum_rates, bench_columns);
 criterion_main!(benches);

@@ -221,27 +221,43 @@ impl Settings {
         self
     }
 
+    /// The same settings with `convention` and `model` replaced by values the caller
+    /// already checked to be these settings' own, for the columns kernel: built from
+    /// literals, they let the compiler drop the per-user `match` on them
+    /// ([`crate::batch`]).
+    #[inline(always)]
+    pub(crate) fn with_known_kind(&self, convention: Convention, model: Model) -> Self {
+        debug_assert!(convention == self.convention && model == self.model);
+        Self { convention, model, ..*self }
+    }
+
     /// Security convention.
+    #[inline]
     pub fn convention(&self) -> Convention {
         self.convention
     }
     /// Exact or asymptotic.
+    #[inline]
     pub fn model(&self) -> Model {
         self.model
     }
     /// Access scheme.
+    #[inline]
     pub fn access(&self) -> Access {
         self.access
     }
     /// Whether eq. (6)'s interference is taken as printed (Σ V_a,i without T_i).
+    #[inline]
     pub fn literal_eq6(&self) -> bool {
         self.literal_eq6
     }
     /// Whether OMA rates are divided by K (time sharing, SPEC §3).
+    #[inline]
     pub fn time_sharing(&self) -> bool {
         self.time_sharing
     }
     /// The receiver.
+    #[inline]
     pub fn receiver(&self) -> &Receiver {
         &self.receiver
     }

@@ -13,7 +13,8 @@
 //! | `trusted` | realistic receiver, detector efficiency and noise trusted (SPEC §4.2) |
 //! | `paper` | the paper's equations with typos fixed; not physical (SPEC §4.3) |
 //!
-//! Finite-size rates per user (SPEC §9) are in [`finite`]; the quadrature-level
+//! Many users at once (structure of arrays, vectorizable) are evaluated by
+//! [`batch::user_rates_into`]. Finite-size rates per user (SPEC §9) are in [`finite`]; the quadrature-level
 //! Monte Carlo that checks the model against simulated data (SPEC §10) is in
 //! [`montecarlo`].
 //!
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod alloc;
+pub mod batch;
 pub mod channel;
 pub mod convention;
 pub mod entropy;

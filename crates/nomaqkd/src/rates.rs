@@ -3,12 +3,12 @@
 
 use crate::convention::{Access, Convention, Model, Settings};
 use crate::entropy::{
-    asymptotic_eigenvalues, heterodyne_conditional_eigenvalue, is_physical_eigenvalue, ln_1p, plob_bound,
-    thermal_entropy_nats, trusted_conditional_eigenvalues, two_mode_eigenvalues,
+    asymptotic_eigenvalues, heterodyne_conditional_eigenvalue, is_physical_eigenvalue, ln_1p_with, plob_bound,
+    thermal_entropy_nats_with, trusted_conditional_eigenvalues, two_mode_eigenvalues, LibmLog, NaturalLog,
 };
 use crate::error::{fmt_value, InputError};
 use serde::{Serialize, Serializer};
-use std::f64::consts::{E, LN_2};
+use std::f64::consts::E;
 use std::fmt;
 
 /// What user k sees at the receiver once the access scheme has decided who
@@ -58,7 +58,7 @@ pub struct UserRate {
 /// - `standard`: Z = 1 − T + T·ξ + X + δ² + V_I;
 /// - `trusted`:  Z = 1 − T + T·ξ + X + V_I;
 /// - `paper`:    Z = (1 − T)·W + δ² + V_I (X ignored, W = ξ as given).
-#[inline]
+#[inline(always)]
 pub fn receiver_input_noise(settings: &Settings, t: f64, xi: f64, other_xi: f64, interference: f64) -> f64 {
     let d2 = settings.receiver().detector_noise_snu();
     match settings.convention() {
@@ -69,7 +69,7 @@ pub fn receiver_input_noise(settings: &Settings, t: f64, xi: f64, other_xi: f64,
 }
 
 /// EPR variance V (SNU) for a modulation variance: V_A + 1, or V_a itself under `paper`.
-#[inline]
+#[inline(always)]
 pub fn epr_variance(convention: Convention, modulation_variance: f64) -> f64 {
     match convention {
         Convention::Paper => modulation_variance,
@@ -84,14 +84,25 @@ pub fn epr_variance(convention: Convention, modulation_variance: f64) -> f64 {
 /// SPEC §4.1 (χ = h(λ1) + h(λ2) − h(λ_het)), §4.2 (trusted: − h(λ3) − h(λ4)),
 /// §4.4 (asymptotic: χ̃ = log2(e·λ̃1/2) + h(λ̃2) − h(λ̃_het)). The entropies are
 /// summed in nats and converted to bits once.
-#[inline]
+#[inline(always)]
 pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, bool, f64, Option<bool>) {
+    holevo_information_with::<LibmLog>(settings, v, t, z)
+}
+
+/// [`holevo_information`] with the logarithm `L` (the columns kernel uses the branch-free one).
+#[inline(always)]
+pub fn holevo_information_with<L: NaturalLog>(
+    settings: &Settings,
+    v: f64,
+    t: f64,
+    z: f64,
+) -> (f64, bool, f64, Option<bool>) {
     let (l1, l2) = two_mode_eigenvalues(v, t, z);
     match settings.convention() {
         Convention::Trusted => {
             let (l3, l4) = trusted_conditional_eigenvalues(v, t, z, settings.receiver().chi_het_snu(), l1, l2);
-            let h = thermal_entropy_nats;
-            let chi = (h(l1) + h(l2) - h(l3) - h(l4)) / LN_2;
+            let h = thermal_entropy_nats_with::<L>;
+            let chi = L::nats_to_bits(h(l1) + h(l2) - h(l3) - h(l4));
             let min = l2.min(l3).min(l4);
             (chi, is_physical_eigenvalue(min), min, None)
         }
@@ -101,14 +112,14 @@ pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, 
             let physical = is_physical_eigenvalue(min);
             match settings.model() {
                 Model::Exact => {
-                    let h = thermal_entropy_nats;
-                    let chi = (h(l1) + h(l2) - h(lhet)) / LN_2;
+                    let h = thermal_entropy_nats_with::<L>;
+                    let chi = L::nats_to_bits(h(l1) + h(l2) - h(lhet));
                     (chi, physical, min, None)
                 }
                 Model::Asymptotic => {
                     let (a1, a2, ahet) = asymptotic_eigenvalues(v, t, z);
-                    let h = thermal_entropy_nats;
-                    let chi = ((E * a1 / 2.0).ln() + h(a2) - h(ahet)) / LN_2;
+                    let h = thermal_entropy_nats_with::<L>;
+                    let chi = L::nats_to_bits(L::ln(E * a1 / 2.0) + h(a2) - h(ahet));
                     let valid = is_physical_eigenvalue(a2) && is_physical_eigenvalue(ahet);
                     (chi, physical, min, Some(valid))
                 }
@@ -118,8 +129,14 @@ pub fn holevo_information(settings: &Settings, v: f64, t: f64, z: f64) -> (f64, 
 }
 
 /// Mutual-information lower bound I_k (bits per symbol), SPEC §4.1–§4.3 (paper eq. (6) corrected).
-#[inline]
+#[inline(always)]
 pub fn mutual_information(settings: &Settings, ch: &UserChannel, z: f64) -> f64 {
+    mutual_information_with::<LibmLog>(settings, ch, z)
+}
+
+/// [`mutual_information`] with the logarithm `L`.
+#[inline(always)]
+pub fn mutual_information_with<L: NaturalLog>(settings: &Settings, ch: &UserChannel, z: f64) -> f64 {
     let t = ch.transmittance;
     let va = ch.modulation_variance;
     let snr = match settings.convention() {
@@ -130,14 +147,14 @@ pub fn mutual_information(settings: &Settings, ch: &UserChannel, z: f64) -> f64 
             t * va / (vi + (1.0 - t) * ch.excess_noise + settings.receiver().detector_noise_snu())
         }
     };
-    ln_1p(snr) / LN_2
+    L::nats_to_bits(ln_1p_with::<L>(snr))
 }
 
 /// Key-rate figures of one user, SKR_k = η·I_k − χ_k (SPEC §4).
 ///
 /// Inputs are not validated here (see [`evaluate`]); a silent user
 /// (V_A,k = 0) yields zeros, `physical` and `silent` true.
-#[inline]
+#[inline(always)]
 pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
     let plob = plob_bound(ch.transmittance);
     if ch.modulation_variance == 0.0 {
@@ -170,12 +187,21 @@ pub fn user_rate(settings: &Settings, ch: &UserChannel) -> UserRate {
 
 /// (I_k, χ_k, SKR_k, physical, min eigenvalue, approximation_valid) of an active user
 /// (V_A,k > 0): [`user_rate`] without the PLOB bound, shared with [`sum_rates`].
-#[inline]
+#[inline(always)]
 fn active_user_rate(settings: &Settings, ch: &UserChannel) -> (f64, f64, f64, bool, f64, Option<bool>) {
+    active_user_rate_with::<LibmLog>(settings, ch)
+}
+
+/// [`active_user_rate`] with the logarithm `L` (the columns kernel of [`crate::batch`]).
+#[inline(always)]
+pub(crate) fn active_user_rate_with<L: NaturalLog>(
+    settings: &Settings,
+    ch: &UserChannel,
+) -> (f64, f64, f64, bool, f64, Option<bool>) {
     let z = receiver_input_noise(settings, ch.transmittance, ch.excess_noise, ch.other_excess_noise, ch.interference);
     let v = epr_variance(settings.convention(), ch.modulation_variance);
-    let info = mutual_information(settings, ch, z);
-    let (chi, physical, min, approx) = holevo_information(settings, v, ch.transmittance, z);
+    let info = mutual_information_with::<L>(settings, ch, z);
+    let (chi, physical, min, approx) = holevo_information_with::<L>(settings, v, ch.transmittance, z);
     let skr = settings.receiver().reconciliation_efficiency() * info - chi;
     (info, chi, skr, physical, min, approx)
 }
@@ -202,30 +228,9 @@ impl Network {
     /// Validated network: T_k in (0, 1), ξ_k ≥ 0 and finite; `excess_noise`
     /// has one value per user or a single value shared by all.
     pub fn new(transmittance: Vec<f64>, excess_noise: Vec<f64>) -> Result<Self, InputError> {
-        if transmittance.is_empty() {
-            return Err(InputError::NoUsers);
-        }
-        for (k, &t) in transmittance.iter().enumerate() {
-            if !(t > 0.0 && t < 1.0) {
-                return Err(InputError::UserOutOfRange {
-                    field: "transmittance",
-                    user: k,
-                    value: fmt_value(t),
-                    allowed: "a number in (0, 1)",
-                });
-            }
-        }
+        validate_transmittance(&transmittance)?;
         let excess_noise = broadcast("excess_noise", excess_noise, transmittance.len())?;
-        for (k, &x) in excess_noise.iter().enumerate() {
-            if !(x.is_finite() && x >= 0.0) {
-                return Err(InputError::UserOutOfRange {
-                    field: "excess_noise",
-                    user: k,
-                    value: fmt_value(x),
-                    allowed: "a finite number >= 0",
-                });
-            }
-        }
+        validate_excess_noise(&excess_noise)?;
         Ok(Self { transmittance, excess_noise })
     }
 
@@ -254,34 +259,83 @@ impl Network {
     }
 
     /// [`Network::gain_order`] written into `order` (cleared first), so that a caller
-    /// evaluating many networks can reuse one buffer.
-    ///
-    /// Up to [`RANK_ORDER_MAX_USERS`] users, each user's position is its rank, the number
-    /// of users with a larger T (or an equal T and a smaller index): K² branch-free
-    /// comparisons, faster than a comparison sort (whose branches mispredict on random
-    /// T) at K = 16. Larger K use a sort. Both give the same order (tested).
+    /// evaluating many networks can reuse one buffer (see [`gain_order_of`]).
     pub fn gain_order_into(&self, order: &mut Vec<usize>) {
-        let t = &self.transmittance;
-        let k = t.len();
-        order.clear();
-        if k <= RANK_ORDER_MAX_USERS {
-            order.resize(k, 0);
-            for (i, &ti) in t.iter().enumerate() {
-                // T_k are validated in (0, 1), so `>` and `==` agree with `total_cmp`.
-                let rank =
-                    t[..i].iter().filter(|&&tj| tj >= ti).count() + t[i + 1..].iter().filter(|&&tj| tj > ti).count();
-                order[rank] = i;
-            }
-        } else {
-            order.extend(0..k);
-            order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
-        }
+        gain_order_of(&self.transmittance, order);
     }
 
     /// Whether Σ_k T_k ≤ 1: K modes combined passively into one need it (SPEC §2).
     pub fn joint_channel_physical(&self) -> bool {
-        self.transmittance.iter().sum::<f64>() <= 1.0
+        joint_channel_physical_of(&self.transmittance)
     }
+}
+
+/// Check transmittances: at least one user, each T_k in (0, 1) (SPEC §1); the checks
+/// and messages of [`Network::new`], for callers holding slices.
+#[inline]
+pub fn validate_transmittance(transmittance: &[f64]) -> Result<(), InputError> {
+    if transmittance.is_empty() {
+        return Err(InputError::NoUsers);
+    }
+    for (k, &t) in transmittance.iter().enumerate() {
+        if !(t > 0.0 && t < 1.0) {
+            return Err(InputError::UserOutOfRange {
+                field: "transmittance",
+                user: k,
+                value: fmt_value(t),
+                allowed: "a number in (0, 1)",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Check excess noises (one per user, already broadcast): each ξ_k finite and ≥ 0
+/// (SPEC §1); the checks and messages of [`Network::new`].
+#[inline]
+pub fn validate_excess_noise(excess_noise: &[f64]) -> Result<(), InputError> {
+    for (k, &x) in excess_noise.iter().enumerate() {
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(InputError::UserOutOfRange {
+                field: "excess_noise",
+                user: k,
+                value: fmt_value(x),
+                allowed: "a finite number >= 0",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The default SIC order of validated transmittances `t` (descending T_k, ties by
+/// ascending index, SPEC §1), written into `order` (cleared first).
+///
+/// Up to [`RANK_ORDER_MAX_USERS`] users, each user's position is its rank, the number
+/// of users with a larger T (or an equal T and a smaller index): K² branch-free
+/// comparisons, faster than a comparison sort (whose branches mispredict on random
+/// T) at K = 16. Larger K use a sort. Both give the same order (tested).
+#[inline(always)]
+pub fn gain_order_of(t: &[f64], order: &mut Vec<usize>) {
+    let k = t.len();
+    order.clear();
+    if k <= RANK_ORDER_MAX_USERS {
+        order.resize(k, 0);
+        for (i, &ti) in t.iter().enumerate() {
+            // T_k are validated in (0, 1), so `>` and `==` agree with `total_cmp`.
+            let rank = t[..i].iter().filter(|&&tj| tj >= ti).count() + t[i + 1..].iter().filter(|&&tj| tj > ti).count();
+            order[rank] = i;
+        }
+    } else {
+        order.extend(0..k);
+        order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
+    }
+}
+
+/// Whether Σ_k T_k ≤ 1 (summed in index order): K modes combined passively into one
+/// need it (SPEC §2).
+#[inline]
+pub fn joint_channel_physical_of(t: &[f64]) -> bool {
+    t.iter().sum::<f64>() <= 1.0
 }
 
 /// Largest K for which [`Network::gain_order_into`] ranks by counting instead of sorting.
@@ -477,10 +531,31 @@ pub fn for_each_user_channel(
     network: &Network,
     order: &[usize],
     modulation_variance: &[f64],
+    visit: impl FnMut(usize, UserChannel),
+) {
+    for_each_user_channel_of(
+        settings,
+        network.transmittance(),
+        network.excess_noise(),
+        order,
+        modulation_variance,
+        visit,
+    );
+}
+
+/// [`for_each_user_channel`] for validated columns: `transmittance` and `excess_noise`
+/// with one value per user (as [`Network`] holds them).
+#[inline(always)]
+pub fn for_each_user_channel_of(
+    settings: &Settings,
+    transmittance: &[f64],
+    excess_noise: &[f64],
+    order: &[usize],
+    modulation_variance: &[f64],
     mut visit: impl FnMut(usize, UserChannel),
 ) {
-    let t = network.transmittance();
-    let xi = network.excess_noise();
+    let t = transmittance;
+    let xi = excess_noise;
     let k = t.len();
     let uses_x =
         matches!(settings.convention(), Convention::Standard | Convention::Trusted) && settings.access() != Access::Oma;
@@ -497,27 +572,34 @@ pub fn for_each_user_channel(
     // Σ_{j≠i, active} term(j) without cancellation: total − own is exact to a few ulps
     // when own ≤ total/2; otherwise (at most one user) the others are summed directly.
     // O(K) overall, no allocation.
-    let others = |i: usize, total: f64, own: f64, term: &dyn Fn(usize) -> f64| -> f64 {
+    // A generic fn rather than a closure taking `&dyn Fn`: the term inlines (the
+    // dynamic call cost ~13 % of a batched evaluation).
+    #[inline(always)]
+    fn others(i: usize, total: f64, own: f64, v: &[f64], term: impl Fn(usize) -> f64) -> f64 {
         if own <= 0.5 * total {
             (total - own).max(0.0)
         } else {
-            (0..k).filter(|&j| j != i && modulation_variance[j] > 0.0).map(term).sum()
+            (0..v.len()).filter(|&j| j != i && v[j] > 0.0).map(term).sum()
         }
-    };
-    let x_of = |i: usize| -> f64 {
+    }
+    let modulation = modulation_variance;
+    // X_k and the channel as nested `#[inline(always)]` fns, not closures, so that they
+    // inline into callers compiled for wider vectors (the Python bindings' batched path).
+    #[inline(always)]
+    fn x_of(i: usize, uses_x: bool, total_txi: f64, t: &[f64], xi: &[f64], v: &[f64]) -> f64 {
         if !uses_x {
             0.0
-        } else if modulation_variance[i] > 0.0 {
-            others(i, total_txi, t[i] * xi[i], &|j| t[j] * xi[j])
+        } else if v[i] > 0.0 {
+            others(i, total_txi, t[i] * xi[i], v, |j| t[j] * xi[j])
         } else {
             total_txi
         }
-    };
+    }
     let channel = |i: usize, vi: f64, vlit: f64| UserChannel {
         transmittance: t[i],
-        modulation_variance: modulation_variance[i],
+        modulation_variance: modulation[i],
         excess_noise: xi[i],
-        other_excess_noise: x_of(i),
+        other_excess_noise: x_of(i, uses_x, total_txi, t, xi, modulation),
         interference: vi,
         literal_interference: vlit,
     };
@@ -537,12 +619,11 @@ pub fn for_each_user_channel(
             for i in (0..k).rev() {
                 let own = modulation_variance[i] > 0.0;
                 let vi = if own {
-                    others(i, total_tv, t[i] * modulation_variance[i], &|j| t[j] * modulation_variance[j])
+                    others(i, total_tv, t[i] * modulation[i], modulation, |j| t[j] * modulation[j])
                 } else {
                     total_tv
                 };
-                let vl =
-                    if own { others(i, total_v, modulation_variance[i], &|j| modulation_variance[j]) } else { total_v };
+                let vl = if own { others(i, total_v, modulation[i], modulation, |j| modulation[j]) } else { total_v };
                 visit(i, channel(i, vi, vl));
             }
         }

@@ -2,7 +2,8 @@
 
 Python bindings of the nomaqkd Rust core (PyO3). The Python side holds no
 physics: every number comes from the same library as the ``nomaqkd`` command
-line, so results are identical to ``nomaqkd rate --format json``.
+line, so results are identical to ``nomaqkd rate --format json`` (the batched
+form, a vectorised kernel of the same library, agrees with them to a few ulp).
 
 Units: variances in shot-noise units (SNU) per quadrature, rates in bits per
 symbol, powers in dBm, distances in metres. Section numbers (§) refer to the
@@ -90,23 +91,26 @@ class RateResult:
         model: ``"exact"`` or ``"asymptotic"`` (SPEC §4.4).
         access: ``"noma"``, ``"oma"`` or ``"cih"`` (SPEC §3).
         order: SIC decoding order used, 0-based user indices, ``order[0]``
-            decoded first (int64; ``None`` under ``oma``/``cih``).
+            decoded first (int64; ``None`` under ``oma``/``cih`` or with
+            ``details=False``).
         decode_position: position of each user in ``order`` (int64; ``None``
-            unless ``noma``).
+            unless ``noma``, or with ``details=False``).
         slot_fraction: share of the symbols each user owns: 1, or 1/K under
             time-shared ``oma`` (SPEC §3).
-        interference: V_I,k as it enters Z, T-weighted (SNU).
-        other_excess_noise: X_k, the other active users' T_i*xi_i (SNU, SPEC §4.1).
+        interference: V_I,k as it enters Z, T-weighted (SNU; ``None`` with
+            ``details=False``).
+        other_excess_noise: X_k, the other active users' T_i*xi_i (SNU, SPEC §4.1;
+            ``None`` with ``details=False``).
         mutual_information: I_k (bits/symbol).
         holevo: Eve's Holevo information chi_k (bits/symbol).
         secret_key_rate: SKR_k = eta*I_k - chi_k, unclipped (bits/symbol of the
             user's own slot).
         plob_bound: -log2(1 - T_k) (bits/channel use, SPEC §2).
         physical: the exact state's symplectic eigenvalues are all >= 1 - 1e-9 (SPEC §2).
-        exceeds_plob: ``secret_key_rate > plob_bound``.
+        exceeds_plob: ``secret_key_rate > plob_bound`` (``None`` with ``details=False``).
         silent: V_A,k == 0 (SPEC §4).
-        approximation_valid: asymptotic model only (else ``None``): the
-            large-modulation eigenvalues are >= 1 (SPEC §4.4).
+        approximation_valid: asymptotic model only (else ``None``, also with
+            ``details=False``): the large-modulation eigenvalues are >= 1 (SPEC §4.4).
         sum_secret_key_rate: sum_k slot_fraction*SKR_k (bits/symbol, paper eq. (21)).
         sum_secret_key_rate_clipped: sum_k slot_fraction*max(0, SKR_k) (bits/symbol).
         joint_channel_physical: sum_k T_k <= 1 (SPEC §2).
@@ -120,14 +124,14 @@ class RateResult:
     order: Optional[np.ndarray]
     decode_position: Optional[np.ndarray]
     slot_fraction: float
-    interference: np.ndarray
-    other_excess_noise: np.ndarray
+    interference: Optional[np.ndarray]
+    other_excess_noise: Optional[np.ndarray]
     mutual_information: np.ndarray
     holevo: np.ndarray
     secret_key_rate: np.ndarray
     plob_bound: np.ndarray
     physical: np.ndarray
-    exceeds_plob: np.ndarray
+    exceeds_plob: Optional[np.ndarray]
     silent: np.ndarray
     approximation_valid: Optional[np.ndarray]
     sum_secret_key_rate: Union[float, np.ndarray]
@@ -154,6 +158,7 @@ def rates(
     order: Order = None,
     literal_eq6: bool = False,
     time_sharing: bool = True,
+    details: bool = True,
 ) -> RateResult:
     """Per-user and sum secret key rates for given powers (SPEC §2-§4, §11.3).
 
@@ -170,7 +175,10 @@ def rates(
       scenarios of K users). ``modulation_variance`` and ``excess_noise`` are
       broadcast numpy-style to ``(N, K)`` (a number, K values, ``(N, 1)`` or
       ``(N, K)``). Rows are evaluated in parallel (rayon, ``RAYON_NUM_THREADS``
-      threads) with the GIL released; results equal the single form row by row.
+      threads) with the GIL released, through the library's vectorised kernel
+      (AVX-512 or AVX2 when the CPU has them); results agree with the single form
+      row by row to a few ulp (docs/PYTHON.md gives the bounds); with
+      ``details=False`` the per-user diagnostics are left out.
 
     Args:
         transmittance: T_k in (0, 1) per user (dimensionless); defines K.
@@ -189,6 +197,11 @@ def rates(
             permutation of 0-based user indices (shared by all rows).
         literal_eq6: ``paper`` only: eq. (6)'s interference as printed (SPEC §4.3).
         time_sharing: under ``oma``, divide the sums by K (SPEC §3).
+        details: batched form only: with ``False`` the per-user diagnostics
+            ``interference``, ``other_excess_noise``, ``exceeds_plob``,
+            ``approximation_valid``, ``order`` and ``decode_position`` are
+            ``None``, which halves the output memory (34 instead of 68 bytes per
+            user) and the time of large sweeps. The single form always has them.
 
     Returns:
         A :class:`RateResult`.
@@ -215,7 +228,7 @@ def rates(
     if ndim <= 1:
         raw = _core.rates_single(np.atleast_1d(np.asarray(transmittance, dtype=np.float64)), *args)
     elif ndim == 2:
-        raw = _core.rates_batch(np.asarray(transmittance, dtype=np.float64), *args)
+        raw = _core.rates_batch(np.asarray(transmittance, dtype=np.float64), *args, bool(details))
     else:
         raise ValueError(
             f"transmittance: a {ndim}-D array is not allowed; expected K values (1-D) or an (N, K) array (2-D)"
@@ -535,6 +548,11 @@ def optimize(
             (search over orders), or a permutation of 0-based user indices.
         literal_eq6: ``paper`` only, eq. (6) as printed (SPEC §4.3).
         time_sharing: under ``oma``, divide the sums by K (SPEC §3).
+        details: batched form only: with ``False`` the per-user diagnostics
+            ``interference``, ``other_excess_noise``, ``exceeds_plob``,
+            ``approximation_valid``, ``order`` and ``decode_position`` are
+            ``None``, which halves the output memory (34 instead of 68 bytes per
+            user) and the time of large sweeps. The single form always has them.
         wavelength_m: wavelength for the dBm conversion (m, SPEC §5).
         symbol_rate_baud: symbol rate for the dBm conversion (baud, SPEC §5).
 

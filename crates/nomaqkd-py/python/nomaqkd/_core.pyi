@@ -43,6 +43,7 @@ def rates_batch(
     order: _Order,
     literal_eq6: bool,
     time_sharing: bool,
+    details: bool = ...,
 ) -> Dict[str, Any]: ...
 def dbm_to_variance(
     power_dbm: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float

@@ -413,31 +413,25 @@ mod simd {
         chunk(settings, input, explicit, first, s, out)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn avx512(
-        settings: &Settings,
-        input: &BatchIn<'_>,
-        explicit: Option<&[usize]>,
-        first: usize,
-        s: &mut Scratch,
-        out: Piece<'_>,
-    ) -> Out {
-        chunk(settings, input, explicit, first, s, out)
+    /// `$name`: [`super::eval_chunk`] compiled with the target features `$features`.
+    macro_rules! compiled_with {
+        ($name:ident, $features:literal) => {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = $features)]
+            unsafe fn $name(
+                settings: &Settings,
+                input: &BatchIn<'_>,
+                explicit: Option<&[usize]>,
+                first: usize,
+                s: &mut Scratch,
+                out: Piece<'_>,
+            ) -> Out {
+                chunk(settings, input, explicit, first, s, out)
+            }
+        };
     }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn avx2(
-        settings: &Settings,
-        input: &BatchIn<'_>,
-        explicit: Option<&[usize]>,
-        first: usize,
-        s: &mut Scratch,
-        out: Piece<'_>,
-    ) -> Out {
-        chunk(settings, input, explicit, first, s, out)
-    }
+    compiled_with!(avx512, "avx512f,fma");
+    compiled_with!(avx2, "avx2,fma");
 }
 
 /// The output arrays of the batched evaluation as slices, row-major (N, K) or (N,);

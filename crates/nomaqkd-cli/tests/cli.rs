@@ -300,6 +300,8 @@ fn bad_input_is_one_line_exit_2() {
         // Above 1e60 SNU intermediate products overflow (review finding: NaN with exit 0).
         (vec!["--transmittance", "0.5", "--modulation-variance", "1e160"], "modulation_variance"),
         (vec!["--transmittance", "0.5", "--power-dbm", "1e308"], "modulation_variance"),
+        // Likewise ξ: above ~1e154 χ was NaN with exit 0 (review of the batched kernel).
+        (vec!["--transmittance", "0.5", "--modulation-variance", "2", "--excess-noise", "1e155"], "excess_noise"),
         (
             vec!["--transmittance", "0.5,0.6", "--modulation-variance", "2", "--excess-noise", "0.1,0.1,0.1"],
             "excess_noise",

@@ -8,7 +8,8 @@ use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
 use nomaqkd::power::validate_conversion;
 use nomaqkd::rates::{
     broadcast, for_each_user_channel_of, gain_order_of, joint_channel_physical_of, slot_fraction,
-    validate_excess_noise, validate_modulation, validate_order, validate_transmittance, MAX_MODULATION_VARIANCE_SNU,
+    validate_excess_noise, validate_modulation, validate_order, validate_transmittance, MAX_EXCESS_NOISE_SNU,
+    MAX_MODULATION_VARIANCE_SNU,
 };
 use nomaqkd::{Access, Convention, InputError, LinkGeometry, Model, Network, RateReport, Receiver, Settings};
 use numpy::ndarray::{ArrayD, ArrayView2, ArrayViewD};
@@ -299,7 +300,7 @@ fn eval_chunk(
     let xi_all = rows_of(&input.xi, first, rows, xi_buf);
     let paper = settings.convention() == Convention::Paper;
     let ok_t = t_all.iter().fold(true, |ok, &x| ok & (x > 0.0) & (x < 1.0));
-    let ok_xi = xi_all.iter().fold(true, |ok, &x| ok & x.is_finite() & (x >= 0.0));
+    let ok_xi = xi_all.iter().fold(true, |ok, &x| ok & (0.0..=MAX_EXCESS_NOISE_SNU).contains(&x));
     let ok_v = v_all
         .iter()
         .fold(true, |ok, &x| ok & (0.0..=MAX_MODULATION_VARIANCE_SNU).contains(&x) & !(paper & (x > 0.0) & (x < 1.0)));

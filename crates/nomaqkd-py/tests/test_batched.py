@@ -4,8 +4,9 @@ convention, model and access scheme.
 The batched form runs the library's columns kernel (nomaqkd::batch), which uses a
 branch-free logarithm within 1 ulp of the C library's, so floats agree to a few ulp
 rather than bit for bit: I_k and the PLOB bound within 4 ulp (relative); chi_k, SKR_k
-and the sums, differences of entropies that can cancel, within 64 eps times a bound
-on the entropies' size, 2 + log2(2 + K*max V) bits. Everything not computed through a
+and the sums, differences of entropies that can cancel, within 16 eps times a bound
+on the entropies' size, 2 + log2(2 + K*(max V + max xi)) bits (per user; K times that
+for the sums). Everything not computed through a
 logarithm is exact: interference, X_k, orders, positions and the flags (the flag
 exceeds_plob is exact away from ties with the bound)."""
 
@@ -24,19 +25,20 @@ EXACT_PER_USER = ("interference", "other_excess_noise", "physical", "silent")
 EPS = np.finfo(float).eps
 
 
-def assert_rows_agree(batch, row, single, v_row):
+def assert_rows_agree(batch, row, single, v_row, xi_row=0.0):
     """`batch` row `row` against the single-form result (see the module docstring)."""
     for key in EXACT_PER_USER:
         np.testing.assert_array_equal(getattr(batch, key)[row], getattr(single, key), err_msg=key)
     for key in ("mutual_information", "plob_bound"):
         np.testing.assert_allclose(getattr(batch, key)[row], getattr(single, key), rtol=4 * EPS, atol=0, err_msg=key)
-    scale = 2.0 + np.log2(2.0 + len(v_row) * float(np.max(v_row)))
+    scale = 2.0 + np.log2(2.0 + len(v_row) * (float(np.max(v_row)) + float(np.max(xi_row))))
     for key in ("holevo", "secret_key_rate"):
-        np.testing.assert_allclose(getattr(batch, key)[row], getattr(single, key), rtol=0, atol=64 * EPS * scale, err_msg=key)
+        assert np.all(np.isfinite(getattr(batch, key)[row])), key
+        np.testing.assert_allclose(getattr(batch, key)[row], getattr(single, key), rtol=0, atol=16 * EPS * scale, err_msg=key)
     for key in ("sum_secret_key_rate", "sum_secret_key_rate_clipped"):
-        assert abs(getattr(batch, key)[row] - getattr(single, key)) <= 64 * EPS * scale * len(v_row), key
+        assert abs(getattr(batch, key)[row] - getattr(single, key)) <= 16 * EPS * scale * len(v_row), key
     assert batch.joint_channel_physical[row] == single.joint_channel_physical
-    away = np.abs(single.secret_key_rate - single.plob_bound) > 128 * EPS * scale
+    away = np.abs(single.secret_key_rate - single.plob_bound) > 32 * EPS * scale
     np.testing.assert_array_equal(batch.exceeds_plob[row][away], single.exceeds_plob[away])
 
 COMBOS = [
@@ -71,7 +73,7 @@ def test_batched_equals_single(convention, model, access):
         assert batch.sum_secret_key_rate.shape == (n,)
         for row in range(n):
             single = nomaqkd.rates(t[row], v[row], excess_noise=xi[row], order=order, **kw)
-            assert_rows_agree(batch, row, single, v[row])
+            assert_rows_agree(batch, row, single, v[row], xi[row])
             if access == "noma":
                 np.testing.assert_array_equal(batch.order[row], single.order)
                 np.testing.assert_array_equal(batch.decode_position[row], single.decode_position)
@@ -98,11 +100,15 @@ def test_batched_agrees_with_single_at_extreme_values(convention, model, access)
     v = 10.0 ** rng.uniform(lo, 60.0, size=(n, k))
     v[rng.uniform(size=(n, k)) < 0.1] = 0.0
     xi = np.where(rng.uniform(size=(n, k)) < 0.2, 0.0, rng.uniform(0.0, 0.5, size=(n, k)))
+    # Now and then an excess noise up to its limit, 1e60 SNU (review: a huge eigenvalue
+    # once turned the shared reciprocals, and so silent users' PLOB bound, into NaN).
+    huge = rng.uniform(size=(n, k)) < 0.03
+    xi[huge] = 10.0 ** rng.uniform(30, 60, size=int(huge.sum()))
     kw = dict(convention=convention, model=model, access=access)
     batch = nomaqkd.rates(t, v, excess_noise=xi, **kw)
     for row in range(0, n, 7):
         single = nomaqkd.rates(t[row], v[row], excess_noise=xi[row], **kw)
-        assert_rows_agree(batch, row, single, v[row])
+        assert_rows_agree(batch, row, single, v[row], xi[row])
     if convention == "paper" and access != "cih":
         # The flagged branch is exercised (under cih the huge interference keeps states physical).
         assert not batch.physical.all()

@@ -35,8 +35,20 @@ def test_inf_in_batched_modulation_and_noise():
         nomaqkd.rates(np.full((4, 3), 0.5), v)
     xi = np.full((4, 3), 0.1)
     xi[1, 2] = -np.inf
-    with pytest.raises(ValueError, match=r"^excess_noise\[1, 2\]: -inf is not allowed; expected a finite number >= 0$"):
+    with pytest.raises(ValueError, match=r"^excess_noise\[1, 2\]: -inf is not allowed; expected a finite number in \[0, 1e60\] SNU$"):
         nomaqkd.rates(np.full((4, 3), 0.5), 10.0, excess_noise=xi)
+
+
+def test_excess_noise_above_its_limit():
+    # 1e60 SNU is accepted (and gives finite rates), 1e61 is not: above ~1e154 chi was NaN.
+    ok = nomaqkd.rates([[0.5, 0.3]], [[0.0, 10.0]], excess_noise=[[1e60, 0.1]])
+    assert np.isfinite(ok.plob_bound).all() and np.isfinite(ok.holevo).all()
+    xi = np.full((70, 2), 0.1)
+    xi[66, 1] = 1e61
+    with pytest.raises(ValueError, match=r"^excess_noise\[66, 1\]: 1e61 is not allowed; expected a finite number in \[0, 1e60\] SNU$"):
+        nomaqkd.rates(np.full((70, 2), 0.5), 10.0, excess_noise=xi)
+    with pytest.raises(ValueError, match=r"^excess_noise: value 1e61 for user 0 is not allowed"):
+        nomaqkd.rates([0.5], 10.0, excess_noise=1e61)
 
 
 def test_paper_modulation_below_one_in_batch():

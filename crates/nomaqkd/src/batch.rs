@@ -127,10 +127,12 @@ fn generic_rate(settings: &Settings, ch: &UserChannel) -> (f64, f64, f64, bool, 
     (info, chi, skr, physical, valid == Some(true), plob_bound_with::<BranchFreeLog>(ch.transmittance))
 }
 
-/// y if positive, else 1 (a harmless stand-in in a shared inversion).
+/// y if positive and finite, else 1 (a harmless stand-in in a shared inversion: a y ≤ 0
+/// belongs to an h that is 0, and an infinite y would turn every reciprocal of the group,
+/// including I_k's and the PLOB bound's, into 0·∞ = NaN).
 #[inline(always)]
 fn positive_or_one(y: f64) -> f64 {
-    if y > 0.0 {
+    if y > 0.0 && y <= f64::MAX {
         y
     } else {
         1.0
@@ -139,7 +141,10 @@ fn positive_or_one(y: f64) -> f64 {
 
 /// 1/a, 1/b, 1/c, 1/d from one division (Montgomery's simultaneous inversion): each
 /// within a few ulp of the quotient. Inputs positive; their product must neither
-/// overflow nor underflow (the callers' values lie in [1e-17, 1e70]).
+/// overflow nor underflow. The callers' values: 1 + f ∈ [1.29, 2.42]; y = (λ − 1)/2 ≥ 1.1e-16
+/// (λ > 1) and, with V_A and ξ within their validated limits (1e60 SNU), below
+/// ~K·1e60 (λ1) and ~1e60 (λ2, λ_het); u_i·u_p ∈ [1.1e-16, 1e61]; so the product stays
+/// within [1e-64, 1e250] for any realistic K (up to 1e10 users).
 #[inline(always)]
 fn reciprocals4(a: f64, b: f64, c: f64, d: f64) -> (f64, f64, f64, f64) {
     let (ab, cd) = (a * b, c * d);

@@ -225,7 +225,7 @@ pub struct Network {
 }
 
 impl Network {
-    /// Validated network: T_k in (0, 1), ξ_k ≥ 0 and finite; `excess_noise`
+    /// Validated network: T_k in (0, 1), ξ_k in [0, 1e60] SNU; `excess_noise`
     /// has one value per user or a single value shared by all.
     pub fn new(transmittance: Vec<f64>, excess_noise: Vec<f64>) -> Result<Self, InputError> {
         validate_transmittance(&transmittance)?;
@@ -290,17 +290,23 @@ pub fn validate_transmittance(transmittance: &[f64]) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Check excess noises (one per user, already broadcast): each ξ_k finite and ≥ 0
+/// Largest excess noise accepted (SNU). Beyond ~1e154 the squares in the symplectic
+/// eigenvalues overflow and χ became NaN with exit code 0 (found in review); 1e60 SNU,
+/// like [`MAX_MODULATION_VARIANCE_SNU`], is far beyond any link that yields key and keeps
+/// every intermediate finite.
+pub const MAX_EXCESS_NOISE_SNU: f64 = 1e60;
+
+/// Check excess noises (one per user, already broadcast): each ξ_k in [0, 1e60] SNU
 /// (SPEC §1); the checks and messages of [`Network::new`].
 #[inline]
 pub fn validate_excess_noise(excess_noise: &[f64]) -> Result<(), InputError> {
     for (k, &x) in excess_noise.iter().enumerate() {
-        if !(x.is_finite() && x >= 0.0) {
+        if !(0.0..=MAX_EXCESS_NOISE_SNU).contains(&x) {
             return Err(InputError::UserOutOfRange {
                 field: "excess_noise",
                 user: k,
                 value: fmt_value(x),
-                allowed: "a finite number >= 0",
+                allowed: "a finite number in [0, 1e60] SNU",
             });
         }
     }

@@ -78,7 +78,9 @@ impl Axis {
             Axis::DistanceM => (v.is_finite() && v > 0.0, "a finite number > 0 (metres)"),
             Axis::SigmaX => (v.is_finite() && v >= 0.0, "a finite number >= 0"),
             Axis::Transmittance => (v > 0.0 && v < 1.0, "a number in (0, 1)"),
-            Axis::ExcessNoise => (v.is_finite() && v >= 0.0, "a finite number >= 0 (SNU)"),
+            Axis::ExcessNoise => {
+                ((0.0..=crate::rates::MAX_EXCESS_NOISE_SNU).contains(&v), "a finite number in [0, 1e60] SNU")
+            }
             Axis::Users => ((1.0..=4096.0).contains(&v) && v.fract() == 0.0, "an integer in [1, 4096]"),
         };
         if ok {

@@ -476,3 +476,39 @@ fn trusted_physical_state_is_flagged_physical() {
         );
     }
 }
+
+/// Regression (review of the batched kernel): an excess noise ξ above ~1e154 SNU made
+/// Δ² overflow in the symplectic eigenvalues and χ NaN, with exit code 0. ξ is now capped
+/// at 1e60 SNU (like V_A); at the cap, with V_A also at its cap and every user at both, all
+/// figures are finite under every convention, model and access scheme.
+#[test]
+fn excess_noise_is_capped_and_finite_at_the_cap() {
+    let err = Network::new(vec![0.5, 0.3], vec![0.1, 1e61]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "excess_noise: value 1e61 for user 1 is not allowed; expected a finite number in [0, 1e60] SNU"
+    );
+    for (xi, va) in [(1e60f64, 1e60f64), (1e60, 1.0), (1e60, 0.0), (0.0, 1e60)] {
+        for convention in [Convention::Standard, Convention::Trusted, Convention::Paper] {
+            for model in [Model::Exact, Model::Asymptotic] {
+                for access in [Access::Noma, Access::Oma, Access::Cih] {
+                    let Ok(st) = Settings::new(convention, model, access, Receiver::default(), false, true) else {
+                        continue;
+                    };
+                    let net = Network::new(vec![0.9, 0.5, 1e-9], vec![xi]).unwrap();
+                    let va = if convention == Convention::Paper && va > 0.0 { va.max(1.0) } else { va };
+                    let r = evaluate(&st, &net, &net.gain_order(), &[va, va, va]).unwrap();
+                    for u in &r.users {
+                        let f = &u.rate;
+                        assert!(
+                            [f.mutual_information, f.holevo, f.secret_key_rate, f.plob_bound]
+                                .iter()
+                                .all(|x| x.is_finite()),
+                            "{convention}/{model}/{access}, xi = {xi:e}, V_A = {va:e}: {f:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

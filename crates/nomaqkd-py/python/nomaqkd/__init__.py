@@ -548,11 +548,6 @@ def optimize(
             (search over orders), or a permutation of 0-based user indices.
         literal_eq6: ``paper`` only, eq. (6) as printed (SPEC §4.3).
         time_sharing: under ``oma``, divide the sums by K (SPEC §3).
-        details: batched form only: with ``False`` the per-user diagnostics
-            ``interference``, ``other_excess_noise``, ``exceeds_plob``,
-            ``approximation_valid``, ``order`` and ``decode_position`` are
-            ``None``, which halves the output memory (34 instead of 68 bytes per
-            user) and the time of large sweeps. The single form always has them.
         wavelength_m: wavelength for the dBm conversion (m, SPEC §5).
         symbol_rate_baud: symbol rate for the dBm conversion (baud, SPEC §5).
 

@@ -99,6 +99,8 @@ pub(crate) fn ln_finish(e: f64, f: f64, s: f64) -> f64 {
 /// A way of evaluating the natural logarithm, chosen at compile time: the rate formulas
 /// are generic over it so that the scalar paths and the columns kernel share them.
 pub trait NaturalLog {
+    /// Whether callers should avoid branches (for loops that must vectorize).
+    const BRANCH_FREE: bool;
     /// ln x (−∞ at 0, NaN below 0 or at NaN).
     fn ln(x: f64) -> f64;
     /// A value in nats converted to bits.
@@ -110,6 +112,7 @@ pub trait NaturalLog {
 pub struct LibmLog;
 
 impl NaturalLog for LibmLog {
+    const BRANCH_FREE: bool = false;
     #[inline(always)]
     fn ln(x: f64) -> f64 {
         x.ln()
@@ -127,6 +130,7 @@ impl NaturalLog for LibmLog {
 pub struct BranchFreeLog;
 
 impl NaturalLog for BranchFreeLog {
+    const BRANCH_FREE: bool = true;
     #[inline(always)]
     fn ln(x: f64) -> f64 {
         branch_free_ln(x)
@@ -188,9 +192,26 @@ pub fn thermal_entropy_nats(x: f64) -> f64 {
 /// [`thermal_entropy_nats`] with the logarithm `L`.
 #[inline(always)]
 pub fn thermal_entropy_nats_with<L: NaturalLog>(x: f64) -> f64 {
-    // Both branches share ln y and one ln(1 + a), a = y or 1/y: evaluated once each and
-    // combined by selects (no branches, so array loops vectorize; same values as an
-    // if/else on y).
+    if !L::BRANCH_FREE {
+        // One value at a time: branches skip the work of the other case.
+        if x <= 1.0 || x.is_nan() {
+            return 0.0;
+        }
+        let y = 0.5 * (x - 1.0);
+        return if y <= 1.0 {
+            let u = 1.0 + y;
+            let c = y - (u - 1.0);
+            let lu = L::ln(u);
+            u * lu + c * (lu + 1.0) - y * L::ln(y)
+        } else {
+            let r = 1.0 / y;
+            let w = 1.0 + r;
+            let c = r - (w - 1.0);
+            L::ln(y) + ((1.0 + y) * L::ln(w) + y * c)
+        };
+    }
+    // Branch-free (array loops vectorize): both cases share ln y and one ln(1 + a),
+    // a = y or 1/y, evaluated once each and combined by selects; same values as above.
     let y = 0.5 * (x - 1.0);
     let small = y <= 1.0;
     let a = if small { y } else { 1.0 / y };

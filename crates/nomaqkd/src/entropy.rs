@@ -77,8 +77,9 @@ pub(crate) fn ln_reduce(x: f64) -> (f64, f64) {
 
 /// Second half of [`branch_free_ln`]: ln(2^e·(1 + f)) from `s` = f/(2 + f). `s` only enters
 /// the correction term s·(hfsq + R), about f³/3, so an `s` a few ulp off (a reciprocal
-/// shared between several logarithms, [`crate::batch`]) moves the result by well under
-/// 1 ulp.
+/// shared between several logarithms, [`crate::batch`]) moves the result little: with `s`
+/// off by ±4ε an independent check against 50-digit mpmath found at most 1.15 ulp overall
+/// (0.80 ulp with the exact quotient).
 #[inline(always)]
 pub(crate) fn ln_finish(e: f64, f: f64, s: f64) -> f64 {
     let z = s * s;

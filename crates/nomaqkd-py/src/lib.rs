@@ -266,17 +266,6 @@ fn rows_of<'a>(a: &'a ArrayView2<'_, f64>, first: usize, rows: usize, buf: &'a m
     buf
 }
 
-/// The output pieces of one work item (`CHUNK_ROWS` rows, fewer in the last), in the
-/// order of [`OutSlices`]; a piece is empty when its array was not requested.
-struct Piece<'a> {
-    f64s: [&'a mut [f64]; 6],
-    bools: [&'a mut [bool]; 4],
-    ints: [&'a mut [i64]; 2],
-    sum: &'a mut [f64],
-    clipped: &'a mut [f64],
-    joint: &'a mut [bool],
-}
-
 /// Evaluate rows `first..` (as many as `out.joint` holds) into `out` (SPEC §3–§4): a
 /// vectorizable check of the whole chunk (the library's validators run, row by row in
 /// the CLI's order, only to name a bad row), per row the SIC order and interference
@@ -289,7 +278,7 @@ fn eval_chunk(
     explicit: Option<&[usize]>,
     first: usize,
     s: &mut Scratch,
-    out: Piece<'_>,
+    out: OutSlices<'_>,
 ) -> Result<(), (usize, String)> {
     let k = input.t.ncols();
     let rows = out.joint.len();
@@ -316,7 +305,7 @@ fn eval_chunk(
         // (The validators found nothing: the checks agree, so this is not reached; if it
         // were, evaluating is what the validators allow.)
     }
-    let Piece { f64s, bools, ints, sum, clipped, joint } = out;
+    let OutSlices { f64s, bools, ints, sum, clipped, joint } = out;
     let [mi, chi, skr, plob, vi_out, xk_out] = f64s;
     let [physical, silent, exceeds_out, approx_out] = bools;
     let [pos_out, order_out_p] = ints;
@@ -387,7 +376,7 @@ fn eval_chunk(
 /// contracts a·b + c on its own, so every copy gives bit-identical results.
 #[allow(unsafe_code)]
 mod simd {
-    use super::{eval_chunk as chunk, BatchIn, Piece, Scratch};
+    use super::{eval_chunk as chunk, BatchIn, OutSlices, Scratch};
     use nomaqkd::Settings;
 
     type Out = Result<(), (usize, String)>;
@@ -398,7 +387,7 @@ mod simd {
         explicit: Option<&[usize]>,
         first: usize,
         s: &mut Scratch,
-        out: Piece<'_>,
+        out: OutSlices<'_>,
     ) -> Out {
         #[cfg(target_arch = "x86_64")]
         {
@@ -425,7 +414,7 @@ mod simd {
                 explicit: Option<&[usize]>,
                 first: usize,
                 s: &mut Scratch,
-                out: Piece<'_>,
+                out: OutSlices<'_>,
             ) -> Out {
                 chunk(settings, input, explicit, first, s, out)
             }
@@ -435,8 +424,9 @@ mod simd {
     compiled_with!(avx2, "avx2,fma");
 }
 
-/// The output arrays of the batched evaluation as slices, row-major (N, K) or (N,);
-/// the `details` ones are empty when not requested.
+/// Output slices of the batched evaluation, row-major: the whole (N, K) and (N,) arrays,
+/// or one work item's share of them (`CHUNK_ROWS` rows, fewer in the last). The
+/// `details` ones are empty when not requested.
 struct OutSlices<'a> {
     /// mi, chi, skr, plob, interference, other_excess_noise.
     f64s: [&'a mut [f64]; 6],
@@ -474,8 +464,8 @@ fn run_batch(
     let (mut sum, mut clipped, mut joint) =
         (pieces(sum, CHUNK_ROWS, items), pieces(clipped, CHUNK_ROWS, items), pieces(joint, CHUNK_ROWS, items));
     let one = "one piece per work item";
-    let work: Vec<Piece<'_>> = (0..items)
-        .map(|_| Piece {
+    let work: Vec<OutSlices<'_>> = (0..items)
+        .map(|_| OutSlices {
             f64s: std::array::from_fn(|j| f[j].next().expect(one)),
             bools: std::array::from_fn(|j| b[j].next().expect(one)),
             ints: std::array::from_fn(|j| i[j].next().expect(one)),

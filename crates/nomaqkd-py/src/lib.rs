@@ -4,21 +4,24 @@
 //! with the library's own checks (so errors read as the CLI's) and runs the
 //! batched form in parallel with the GIL released.
 
-use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
+use nomaqkd::batch::{
+    channels_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows, RateColumns,
+};
 use nomaqkd::power::validate_conversion;
 use nomaqkd::rates::{
-    broadcast, for_each_user_channel_of, gain_order_of, joint_channel_physical_of, slot_fraction,
-    validate_excess_noise, validate_modulation, validate_order, validate_transmittance, MAX_EXCESS_NOISE_SNU,
-    MAX_MODULATION_VARIANCE_SNU,
+    broadcast, slot_fraction, validate_excess_noise, validate_modulation, validate_order, validate_transmittance,
+    MAX_EXCESS_NOISE_SNU, MAX_MODULATION_VARIANCE_SNU,
 };
 use nomaqkd::{Access, Convention, InputError, LinkGeometry, Model, Network, RateReport, Receiver, Settings};
 use numpy::ndarray::{ArrayD, ArrayView2, ArrayViewD};
-use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods};
+use numpy::ndarray::{Dimension, IntoDimension};
+use numpy::{AllowTypeChange, Element, IntoPyArray, PyArray, PyArray2, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use rayon::prelude::*;
 use std::fmt::Display;
+use std::mem::MaybeUninit;
 
 mod alloc_sweep;
 
@@ -236,32 +239,41 @@ struct Scratch {
     xk: Vec<f64>,
     exceeds: Vec<bool>,
     approx: Vec<bool>,
-    pos: Vec<i64>,
-    order_out: Vec<i64>,
-    order: Vec<usize>,
+    bookkeeping: ChannelScratch,
 }
 
-/// `out` if it was requested (non-empty), else `scratch` resized to `len`.
+/// `out` if it was requested (non-empty), else `len` elements of `scratch` (grown if
+/// needed; their contents are stale values of earlier chunks, overwritten by the callee).
 fn or_scratch<'a, T: Copy + Default>(out: &'a mut [T], scratch: &'a mut Vec<T>, len: usize) -> &'a mut [T] {
     if out.is_empty() {
-        scratch.clear();
-        scratch.resize(len, T::default());
-        scratch
+        if scratch.len() < len {
+            scratch.resize(len, T::default());
+        }
+        &mut scratch[..len]
     } else {
         out
     }
 }
 
 /// Rows `first..first + rows` of an (N, K) input as one contiguous slice: borrowed when
-/// the array is contiguous, else copied into `buf`.
+/// the array is contiguous, else copied into `buf` (a broadcast scalar is filled in, a
+/// broadcast or contiguous row copied whole).
 fn rows_of<'a>(a: &'a ArrayView2<'_, f64>, first: usize, rows: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
     let k = a.ncols();
     if let Some(all) = a.as_slice() {
         return &all[first * k..(first + rows) * k];
     }
     buf.clear();
+    if a.strides() == [0, 0] && !a.is_empty() {
+        buf.resize(rows * k, a[[0, 0]]);
+        return buf;
+    }
     for r in 0..rows {
-        buf.extend(a.row(first + r).iter().copied());
+        let row = a.row(first + r);
+        match row.as_slice() {
+            Some(values) => buf.extend_from_slice(values),
+            None => buf.extend(row.iter().copied()),
+        }
     }
     buf
 }
@@ -283,7 +295,7 @@ fn eval_chunk(
     let k = input.t.ncols();
     let rows = out.joint.len();
     let nk = rows * k;
-    let Scratch { t: t_buf, v: v_buf, xi: xi_buf, literal, vi, xk, exceeds, approx, pos, order_out, order } = s;
+    let Scratch { t: t_buf, v: v_buf, xi: xi_buf, literal, vi, xk, exceeds, approx, bookkeeping } = s;
     let t_all = rows_of(&input.t, first, rows, t_buf);
     let v_all = rows_of(&input.v, first, rows, v_buf);
     let xi_all = rows_of(&input.xi, first, rows, xi_buf);
@@ -308,35 +320,22 @@ fn eval_chunk(
     let OutSlices { f64s, bools, ints, sum, clipped, joint } = out;
     let [mi, chi, skr, plob, vi_out, xk_out] = f64s;
     let [physical, silent, exceeds_out, approx_out] = bools;
-    let [pos_out, order_out_p] = ints;
+    let [decode_position, order] = ints;
     let vi = or_scratch(vi_out, vi, nk);
     let xk = or_scratch(xk_out, xk, nk);
-    let pos = or_scratch(pos_out, pos, nk);
-    let order_out = or_scratch(order_out_p, order_out, nk);
-    literal.clear();
-    literal.resize(nk, 0.0);
-    for r in 0..rows {
-        let cols = r * k..(r + 1) * k;
-        let (t, v, xi) = (&t_all[cols.clone()], &v_all[cols.clone()], &xi_all[cols.clone()]);
-        let sic: &[usize] = match explicit {
-            Some(o) => o,
-            None => {
-                gain_order_of(t, order);
-                order
-            }
-        };
-        let (x_r, vi_r, lit_r) = (&mut xk[cols.clone()], &mut vi[cols.clone()], &mut literal[cols.clone()]);
-        for_each_user_channel_of(settings, t, xi, sic, v, |i, ch| {
-            x_r[i] = ch.other_excess_noise;
-            vi_r[i] = ch.interference;
-            lit_r[i] = ch.literal_interference;
-        });
-        for (p, &i) in sic.iter().enumerate() {
-            pos[r * k + i] = p as i64;
-            order_out[r * k + p] = i as i64;
-        }
-        joint[r] = joint_channel_physical_of(t);
-    }
+    // Written whole by `channels_into` (0 unless --literal-eq6).
+    let literal = or_scratch(&mut [], literal, nk);
+    let network = NetworkRows { users: k, transmittance: t_all, modulation_variance: v_all, excess_noise: xi_all };
+    let mut network_out = NetworkChannels {
+        other_excess_noise: xk,
+        interference: vi,
+        literal_interference: literal,
+        decode_position,
+        order,
+        joint_channel_physical: joint,
+    };
+    channels_into(settings, &network, explicit, bookkeeping, &mut network_out);
+    let NetworkChannels { other_excess_noise: xk, interference: vi, literal_interference: literal, .. } = network_out;
     let channels = ChannelColumns {
         transmittance: t_all,
         modulation_variance: v_all,
@@ -426,17 +425,80 @@ mod simd {
 
 /// Output slices of the batched evaluation, row-major: the whole (N, K) and (N,) arrays,
 /// or one work item's share of them (`CHUNK_ROWS` rows, fewer in the last). The
-/// `details` ones are empty when not requested.
-struct OutSlices<'a> {
+/// `details` ones are empty when not requested. The element types are `f64`, `bool`,
+/// `i64`, or (before a worker has written them) the same as `MaybeUninit`.
+struct OutSlices<'a, F = f64, B = bool, I = i64> {
     /// mi, chi, skr, plob, interference, other_excess_noise.
-    f64s: [&'a mut [f64]; 6],
+    f64s: [&'a mut [F]; 6],
     /// physical, silent, exceeds_plob, approximation_valid.
-    bools: [&'a mut [bool]; 4],
+    bools: [&'a mut [B]; 4],
     /// decode_position, order.
-    ints: [&'a mut [i64]; 2],
-    sum: &'a mut [f64],
-    clipped: &'a mut [f64],
-    joint: &'a mut [bool],
+    ints: [&'a mut [I]; 2],
+    sum: &'a mut [F],
+    clipped: &'a mut [F],
+    joint: &'a mut [B],
+}
+
+/// Output slices whose elements are not written yet (the new numpy arrays' memory).
+type UninitOut<'a> = OutSlices<'a, MaybeUninit<f64>, MaybeUninit<bool>, MaybeUninit<i64>>;
+
+impl<'a> UninitOut<'a> {
+    /// The same slices with every element set to its default (0, false): a pass over a
+    /// work item's share, in the cache just before the evaluation overwrites it, instead
+    /// of a pass over the whole arrays by one thread while holding the GIL (`np.zeros`).
+    fn initialized(self) -> OutSlices<'a> {
+        let OutSlices { f64s, bools, ints, sum, clipped, joint } = self;
+        OutSlices {
+            f64s: f64s.map(filled),
+            bools: bools.map(filled),
+            ints: ints.map(filled),
+            sum: filled(sum),
+            clipped: filled(clipped),
+            joint: filled(joint),
+        }
+    }
+}
+
+/// `slice` with every element set to `T::default()`.
+#[allow(unsafe_code)]
+fn filled<T: Copy + Default>(slice: &mut [MaybeUninit<T>]) -> &mut [T] {
+    for x in slice.iter_mut() {
+        x.write(T::default());
+    }
+    // SAFETY: every element was initialized just above, and `MaybeUninit<T>` has the
+    // layout of `T`.
+    unsafe { &mut *(slice as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
+/// A new C-contiguous numpy array of shape `dims` whose elements are not written yet.
+#[allow(unsafe_code)]
+fn new_uninit_array<'py, T: Element + Copy, D: Dimension>(
+    py: Python<'py>,
+    dims: impl IntoDimension<Dim = D>,
+) -> Bound<'py, PyArray<T, D>> {
+    // SAFETY: `T` is `Copy` (plain data, nothing to drop, so the array may be freed
+    // unwritten); its elements are read only through `uninit_elements`, as
+    // `MaybeUninit`, until written.
+    unsafe { PyArray::<T, D>::new(py, dims, false) }
+}
+
+/// The elements of an array from [`new_uninit_array`], as `MaybeUninit` (read or drop
+/// nothing through them before writing).
+///
+/// # Safety
+/// No other reference to the array's data may exist while the slice lives (the array is
+/// new and not yet visible to Python code).
+// `&self` to `&mut`: the same contract as numpy's `as_slice_mut(&self)` (unsafe; the
+// caller guarantees exclusive access).
+#[allow(unsafe_code, clippy::mut_from_ref)]
+unsafe fn uninit_elements<'a, T: Element, D: Dimension>(a: &'a Bound<'_, PyArray<T, D>>) -> &'a mut [MaybeUninit<T>] {
+    let len = numpy::PyUntypedArrayMethods::len(a);
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: a new array from `new_uninit_array` is C-contiguous with `len` elements of
+    // `T` at `data()` (non-null, aligned); the caller guarantees exclusive access.
+    unsafe { std::slice::from_raw_parts_mut(a.data().cast::<MaybeUninit<T>>(), len) }
 }
 
 /// `slice` cut into `items` pieces of `chunk` elements (the last shorter); an empty
@@ -452,7 +514,7 @@ fn run_batch(
     settings: &Settings,
     input: &BatchIn<'_>,
     explicit: Option<&[usize]>,
-    out: OutSlices<'_>,
+    out: UninitOut<'_>,
 ) -> Result<(), String> {
     let (n, k) = input.t.dim();
     let c = CHUNK_ROWS * k;
@@ -464,7 +526,7 @@ fn run_batch(
     let (mut sum, mut clipped, mut joint) =
         (pieces(sum, CHUNK_ROWS, items), pieces(clipped, CHUNK_ROWS, items), pieces(joint, CHUNK_ROWS, items));
     let one = "one piece per work item";
-    let work: Vec<OutSlices<'_>> = (0..items)
+    let work: Vec<UninitOut<'_>> = (0..items)
         .map(|_| OutSlices {
             f64s: std::array::from_fn(|j| f[j].next().expect(one)),
             bools: std::array::from_fn(|j| b[j].next().expect(one)),
@@ -478,7 +540,7 @@ fn run_batch(
         .into_par_iter()
         .enumerate()
         .map_init(Scratch::default, |s, (item, piece)| {
-            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece)
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized())
         })
         .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);
@@ -542,36 +604,42 @@ fn rates_batch<'py>(
             Some(o)
         }
     };
-    // Outputs are numpy arrays from the start (numpy's allocator: zeroed pages from the
-    // OS, madvise(MADV_HUGEPAGE) for large arrays, so few page faults), written in place
-    // with the GIL released. Arrays not requested (`details = false`) are not created.
+    // Outputs are new numpy arrays, left unwritten here (not `np.zeros`: a pass over up
+    // to 68 B per user by this thread, with the GIL held) and written in place by the
+    // workers with the GIL released; each worker first zeroes its share (cache-resident),
+    // then evaluates into it. Arrays not requested (`details = false`) are not created.
     let noma = settings.access() == Access::Noma;
     let asymptotic = settings.model() == Model::Asymptotic;
-    let f64_array = |wanted: bool| wanted.then(|| PyArray2::<f64>::zeros(py, [n, k], false));
-    let bool_array = |wanted: bool| wanted.then(|| PyArray2::<bool>::zeros(py, [n, k], false));
-    let int_array = |wanted: bool| wanted.then(|| PyArray2::<i64>::zeros(py, [n, k], false));
-    let f64s = [true, true, true, true, details, details].map(f64_array);
-    let bools = [true, true, details, details && asymptotic].map(bool_array);
-    let ints = [details && noma, details && noma].map(int_array);
-    let sum = PyArray1::<f64>::zeros(py, n, false);
-    let clipped = PyArray1::<f64>::zeros(py, n, false);
-    let joint = PyArray1::<bool>::zeros(py, n, false);
+    let f64s = [true, true, true, true, details, details].map(|w| w.then(|| new_uninit_array::<f64, _>(py, [n, k])));
+    let bools =
+        [true, true, details, details && asymptotic].map(|w| w.then(|| new_uninit_array::<bool, _>(py, [n, k])));
+    let ints = [details && noma, details && noma].map(|w| w.then(|| new_uninit_array::<i64, _>(py, [n, k])));
+    let sum = new_uninit_array::<f64, _>(py, n);
+    let clipped = new_uninit_array::<f64, _>(py, n);
+    let joint = new_uninit_array::<bool, _>(py, n);
     {
-        let contiguous = "a new array is contiguous";
-        let mut f_rw: Vec<_> = f64s.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
-        let mut b_rw: Vec<_> = bools.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
-        let mut i_rw: Vec<_> = ints.iter().map(|a| a.as_ref().map(|a| a.readwrite())).collect();
-        let (mut sum_rw, mut clipped_rw, mut joint_rw) = (sum.readwrite(), clipped.readwrite(), joint.readwrite());
-        let mut f_it = f_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
-        let mut b_it = b_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
-        let mut i_it = i_rw.iter_mut().map(|a| a.as_mut().map_or(&mut [][..], |a| a.as_slice_mut().expect(contiguous)));
-        let out = OutSlices {
-            f64s: std::array::from_fn(|_| f_it.next().expect("six")),
-            bools: std::array::from_fn(|_| b_it.next().expect("four")),
-            ints: std::array::from_fn(|_| i_it.next().expect("two")),
-            sum: sum_rw.as_slice_mut().expect(contiguous),
-            clipped: clipped_rw.as_slice_mut().expect(contiguous),
-            joint: joint_rw.as_slice_mut().expect(contiguous),
+        #[allow(unsafe_code)]
+        // SAFETY: every array is new, C-contiguous and not yet visible to Python, and each
+        // gets exactly one slice here; the slices end with this block, before the arrays
+        // are returned.
+        let out = unsafe {
+            /// [`uninit_elements`] of an optional array (empty if none).
+            ///
+            /// # Safety
+            /// As for [`uninit_elements`].
+            #[allow(clippy::mut_from_ref)]
+            unsafe fn elements<'a, T: Element>(a: &'a Option<Bound<'_, PyArray2<T>>>) -> &'a mut [MaybeUninit<T>] {
+                // SAFETY: the caller's contract.
+                a.as_ref().map_or(&mut [][..], |a| unsafe { uninit_elements(a) })
+            }
+            OutSlices {
+                f64s: std::array::from_fn(|j| elements(&f64s[j])),
+                bools: std::array::from_fn(|j| elements(&bools[j])),
+                ints: std::array::from_fn(|j| elements(&ints[j])),
+                sum: uninit_elements(&sum),
+                clipped: uninit_elements(&clipped),
+                joint: uninit_elements(&joint),
+            }
         };
         py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out)).map_err(value_error)?;
     }

@@ -86,6 +86,32 @@ def test_batched_equals_single(convention, model, access):
             assert batch.slot_fraction == single.slot_fraction
 
 
+@pytest.mark.parametrize("k", [1, 2, 16, 32, 33, 40])
+@pytest.mark.parametrize("access", ["noma", "cih"])
+def test_batched_sic_bookkeeping_with_ties_and_many_users(k, access):
+    # The gain order is found by counting up to 32 users and by sorting above; T drawn
+    # from three levels in half of the users makes ties, broken by index (SPEC §1). One
+    # dominant user per row takes the direct-sum branch of X_k and V_I.
+    rng = np.random.default_rng(k)
+    n = 70
+    t = rng.uniform(0.02, 0.98, size=(n, k))
+    tie = rng.uniform(size=(n, k)) < 0.5
+    t[tie] = rng.choice([0.25, 0.5, 0.75], size=int(tie.sum()))
+    v = 10.0 ** rng.uniform(0.0, 6.0, size=(n, k))
+    v[rng.uniform(size=(n, k)) < 0.15] = 0.0
+    xi = rng.uniform(0.0, 0.3, size=(n, k))
+    big = rng.integers(0, k, size=n)
+    v[np.arange(n), big] = 1e9
+    xi[np.arange(n), big] = 50.0
+    batch = nomaqkd.rates(t, v, excess_noise=xi, access=access)
+    for row in range(n):
+        single = nomaqkd.rates(t[row], v[row], excess_noise=xi[row], access=access)
+        assert_rows_agree(batch, row, single, v[row], xi[row])
+        if access == "noma":
+            np.testing.assert_array_equal(batch.order[row], single.order)
+            np.testing.assert_array_equal(batch.decode_position[row], single.decode_position)
+
+
 @pytest.mark.parametrize("convention,model,access", COMBOS)
 def test_batched_agrees_with_single_at_extreme_values(convention, model, access):
     # V_A from 1e-12 to 1e60 SNU (the largest allowed), T within 1e-12 of 0 and 1, zero

@@ -12,7 +12,10 @@
 //! Results: docs/BENCHMARKS.md. Run: `cargo bench -p nomaqkd --bench rates`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
+use nomaqkd::batch::{
+    channels_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows, RateColumns,
+};
+use nomaqkd::rates::{for_each_user_channel_of, gain_order_of, joint_channel_physical_of};
 use nomaqkd::{sum_rates, user_rate, Access, Convention, Model, Network, Receiver, Settings, UserChannel};
 use std::hint::black_box;
 
@@ -124,5 +127,59 @@ fn bench_columns(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_user_rate, bench_sum_rates, bench_columns);
+/// The interference bookkeeping of 64 networks of 16 users (`network(1024)` cut into
+/// rows, 1 in 20 users silent): `nomaqkd::batch::channels_into` (networks side by side)
+/// against the one-network path per row (`gain_order_of` + `for_each_user_channel_of`).
+fn bench_channels(c: &mut Criterion) {
+    let mut group = c.benchmark_group("channels");
+    let settings = Settings::standard();
+    let (k, rows) = (16, 64);
+    let (net, mut va) = network(k * rows);
+    for v in va.iter_mut().step_by(20) {
+        *v = 0.0;
+    }
+    let (t, xi) = (net.transmittance(), net.excess_noise());
+    let nk = k * rows;
+    let (mut x, mut vi, mut vl) = (vec![0.0; nk], vec![0.0; nk], vec![0.0; nk]);
+    let (mut pos, mut ord, mut joint) = (vec![0i64; nk], vec![0i64; nk], vec![false; rows]);
+    let mut scratch = ChannelScratch::default();
+    group.throughput(Throughput::Elements(nk as u64));
+    group.bench_function(BenchmarkId::new("channels_into_64x16", nk), |b| {
+        b.iter(|| {
+            let rows_in = NetworkRows { users: k, transmittance: t, modulation_variance: &va, excess_noise: xi };
+            let mut out = NetworkChannels {
+                other_excess_noise: &mut x,
+                interference: &mut vi,
+                literal_interference: &mut vl,
+                decode_position: &mut pos,
+                order: &mut ord,
+                joint_channel_physical: &mut joint,
+            };
+            channels_into(black_box(&settings), black_box(&rows_in), None, &mut scratch, &mut out)
+        })
+    });
+    let mut order = Vec::new();
+    group.bench_function(BenchmarkId::new("per_network_loop_64x16", nk), |b| {
+        b.iter(|| {
+            for r in 0..rows {
+                let row = r * k..(r + 1) * k;
+                let (t_r, v_r, xi_r) = (&t[row.clone()], &va[row.clone()], &xi[row]);
+                gain_order_of(t_r, &mut order);
+                let (x_r, vi_r) = (&mut x[r * k..(r + 1) * k], &mut vi[r * k..(r + 1) * k]);
+                for_each_user_channel_of(black_box(&settings), t_r, xi_r, &order, v_r, |i, ch| {
+                    x_r[i] = ch.other_excess_noise;
+                    vi_r[i] = ch.interference;
+                });
+                for (p, &i) in order.iter().enumerate() {
+                    pos[r * k + i] = p as i64;
+                    ord[r * k + p] = i as i64;
+                }
+                joint[r] = joint_channel_physical_of(t_r);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_user_rate, bench_sum_rates, bench_columns, bench_channels);
 criterion_main!(benches);

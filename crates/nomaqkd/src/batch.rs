@@ -22,12 +22,16 @@
 //! Python bindings do. Every build gives the same floats (`mul_add` rounds once
 //! everywhere; nothing else is fused).
 
+use crate::convention::Access;
 use crate::convention::{Model, Settings};
 use crate::entropy::{
     heterodyne_conditional_eigenvalue, is_physical_eigenvalue, ln_finish, ln_reduce, plob_bound_with,
     two_mode_eigenvalues, BranchFreeLog,
 };
-use crate::rates::{active_user_rate_with, UserChannel};
+use crate::rates::{
+    active_user_rate_with, gain_order_of, others_by_difference, others_directly, uses_other_excess_noise, UserChannel,
+    RANK_ORDER_MAX_USERS,
+};
 use std::f64::consts::LOG2_E;
 
 /// Inputs of [`user_rates_into`]: the fields of [`UserChannel`] as equal-length columns,
@@ -273,5 +277,290 @@ fn columns_loop<const FAST: bool>(
         exceeds[i] = !quiet && key > bound;
         silent[i] = quiet;
         approx[i] = asymptotic && (quiet || valid);
+    }
+}
+
+/// Inputs of [`channels_into`]: many networks of the same size K, each a row of K users;
+/// the columns are row-major (element r·K + i is user i of network r). Validated values
+/// (as for [`Network`](crate::rates::Network) and
+/// [`validate_modulation`](crate::rates::validate_modulation)).
+#[derive(Debug, Clone, Copy)]
+pub struct NetworkRows<'a> {
+    /// K, users per network (≥ 1).
+    pub users: usize,
+    /// T_k in (0, 1).
+    pub transmittance: &'a [f64],
+    /// V_A,k ≥ 0 (SNU); 0 = silent.
+    pub modulation_variance: &'a [f64],
+    /// ξ_k ≥ 0 (SNU).
+    pub excess_noise: &'a [f64],
+}
+
+/// Outputs of [`channels_into`], row-major like the inputs.
+#[derive(Debug)]
+pub struct NetworkChannels<'a> {
+    /// X_k (SNU), as [`UserChannel::other_excess_noise`].
+    pub other_excess_noise: &'a mut [f64],
+    /// V_I,k (SNU), as [`UserChannel::interference`].
+    pub interference: &'a mut [f64],
+    /// As [`UserChannel::literal_interference`] under `--literal-eq6`; 0 otherwise (the
+    /// rate formulas read it only then).
+    pub literal_interference: &'a mut [f64],
+    /// Under `noma`, user i's SIC position (0 = decoded first), if not empty.
+    pub decode_position: &'a mut [i64],
+    /// Under `noma`, the SIC order (element r·K + p: the user decoded p-th), if not empty.
+    pub order: &'a mut [i64],
+    /// One per network: Σ_k T_k ≤ 1, as
+    /// [`joint_channel_physical_of`](crate::rates::joint_channel_physical_of).
+    pub joint_channel_physical: &'a mut [bool],
+}
+
+/// Reusable buffers of [`channels_into`] (one per thread).
+#[derive(Debug, Default, Clone)]
+pub struct ChannelScratch {
+    /// One network's per-user terms: T·V_A, V_A and T·ξ of active users (0 if silent).
+    tv: Vec<f64>,
+    v: Vec<f64>,
+    txi: Vec<f64>,
+    /// One network's SIC order and positions.
+    order: Vec<usize>,
+    position: Vec<usize>,
+    /// One network's terms in SIC order, then the sums over later positions.
+    by_position: Vec<f64>,
+}
+
+/// The interference bookkeeping of
+/// [`for_each_user_channel_of`](crate::rates::for_each_user_channel_of) (SPEC §3, X_k of
+/// §4.1) for many networks, with identical results: the SIC order (gain order, or
+/// `explicit_order` for every network), X_k, V_I,k and Σ V_a,i, the decoding positions,
+/// and the joint-channel flag.
+///
+/// Written for speed on short rows: the per-user terms, X_k and the gain order's ranks
+/// (counting, for K ≤ [`RANK_ORDER_MAX_USERS`]; a sort above) are loops over the users
+/// without branches, which vectorize; the sums run in the one-network path's order
+/// (index order for totals, from the last decoded user for V_I,k), so every sum rounds
+/// identically. tests/batch.rs checks element-wise equality.
+///
+/// # Panics
+/// If the columns' lengths do not match (a programming error, not bad input), or if
+/// `explicit_order` is not a permutation of 0..K (validate it with
+/// [`validate_order`](crate::rates::validate_order)).
+#[inline(always)]
+pub fn channels_into(
+    settings: &Settings,
+    net: &NetworkRows<'_>,
+    explicit_order: Option<&[usize]>,
+    s: &mut ChannelScratch,
+    out: &mut NetworkChannels<'_>,
+) {
+    let k = net.users;
+    let nk = net.transmittance.len();
+    assert!(k > 0 && nk % k == 0, "channels_into: length not a multiple of K");
+    let rows = nk / k;
+    let lengths = [
+        net.modulation_variance.len(),
+        net.excess_noise.len(),
+        out.other_excess_noise.len(),
+        out.interference.len(),
+        out.literal_interference.len(),
+    ];
+    assert!(lengths.iter().all(|&l| l == nk), "channels_into: columns of unequal length");
+    assert_eq!(out.joint_channel_physical.len(), rows, "channels_into: one joint flag per network");
+    let access = settings.access();
+    let positions_wanted = access == Access::Noma && !(out.decode_position.is_empty() && out.order.is_empty());
+    if positions_wanted {
+        assert!(
+            out.decode_position.len() == nk && out.order.len() == nk,
+            "channels_into: positions and order of length N·K"
+        );
+    }
+    if let Some(o) = explicit_order {
+        assert_eq!(o.len(), k, "channels_into: explicit order of length K");
+    }
+    let literal = settings.literal_eq6();
+    let uses_x = uses_other_excess_noise(settings);
+    // Per-user terms over the whole block, 0 for a silent user (adding +0 to a sum that
+    // starts at +0 changes nothing, as skipping the user does): one long loop that
+    // vectorizes.
+    s.position.resize(k, 0);
+    per_user_terms(net, &mut s.tv, &mut s.v, &mut s.txi);
+    for r in 0..rows {
+        let row = r * k..(r + 1) * k;
+        let (t_r, v_r, xi_r) =
+            (&net.transmittance[row.clone()], &net.modulation_variance[row.clone()], &net.excess_noise[row.clone()]);
+        let (t_r, v_r, xi_r) = (&t_r[..k], &v_r[..k], &xi_r[..k]);
+        let (tv, v, txi) = (&s.tv[row.clone()], &s.v[row.clone()], &s.txi[row.clone()]);
+        let (tv, v, txi) = (&tv[..k], &v[..k], &txi[..k]);
+        // Totals over active users and Σ T, in index order.
+        let (mut total_tv, mut total_v, mut total_txi, mut sum_t) = (0.0, 0.0, 0.0, 0.0);
+        for i in 0..k {
+            total_tv += tv[i];
+            total_v += v[i];
+            total_txi += txi[i];
+            sum_t += t_r[i];
+        }
+        out.joint_channel_physical[r] = sum_t <= 1.0;
+        let x_r = &mut out.other_excess_noise[row.clone()];
+        other_excess_noise_of(uses_x, total_txi, txi, v_r, t_r, xi_r, x_r);
+        let (vi_r, vl_r) = (&mut out.interference[row.clone()], &mut out.literal_interference[row.clone()]);
+        match access {
+            Access::Oma => {
+                vi_r.fill(0.0);
+                vl_r.fill(0.0);
+            }
+            Access::Cih => {
+                others_of(total_tv, tv, v_r, |j| t_r[j] * v_r[j], vi_r);
+                others_of(total_v, v, v_r, |j| v_r[j], vl_r);
+            }
+            Access::Noma => {
+                let order: &[usize] = match explicit_order {
+                    Some(o) => o,
+                    None => {
+                        gain_order_into(t_r, &mut s.order, &mut s.position);
+                        &s.order
+                    }
+                };
+                // From the last decoded user to the first, as the one-network path (a
+                // chain of dependent additions; Σ V_a,i only when it is read).
+                later_sums(order, tv, &mut s.by_position, vi_r);
+                if literal {
+                    later_sums(order, v, &mut s.by_position, vl_r);
+                }
+                if positions_wanted {
+                    let (pos_r, order_r) = (&mut out.decode_position[row.clone()], &mut out.order[row]);
+                    for (p, &i) in order.iter().enumerate() {
+                        pos_r[i] = p as i64;
+                        order_r[p] = i as i64;
+                    }
+                }
+            }
+        }
+        if !literal {
+            vl_r.fill(0.0);
+        }
+    }
+}
+
+/// For each user i of one network, the sum of `term` over the users decoded after it
+/// (`order`: the SIC order), added from the last decoded user to the first, as the
+/// one-network path does. The terms are first put in decoding order, so that the chain
+/// of dependent additions runs over contiguous values.
+#[inline(always)]
+fn later_sums(order: &[usize], term: &[f64], by_position: &mut Vec<f64>, out: &mut [f64]) {
+    let k = order.len();
+    by_position.resize(k, 0.0);
+    let by_position = &mut by_position[..k];
+    for (b, &i) in by_position.iter_mut().zip(order) {
+        *b = term[i];
+    }
+    let mut later = 0.0;
+    for b in by_position.iter_mut().rev() {
+        let own = *b;
+        *b = later;
+        later += own;
+    }
+    for (&b, &i) in by_position.iter().zip(order) {
+        out[i] = b;
+    }
+}
+
+/// T·V_A, V_A and T·ξ of every user of `net` (0 for a silent user) into the buffers.
+#[inline(always)]
+fn per_user_terms(net: &NetworkRows<'_>, tv: &mut Vec<f64>, v: &mut Vec<f64>, txi: &mut Vec<f64>) {
+    let nk = net.transmittance.len();
+    for buf in [&mut *tv, &mut *v, &mut *txi] {
+        buf.resize(nk, 0.0);
+    }
+    let (t, va, xi) = (net.transmittance, &net.modulation_variance[..nk], &net.excess_noise[..nk]);
+    let (tv, v, txi) = (&mut tv[..nk], &mut v[..nk], &mut txi[..nk]);
+    for c in 0..nk {
+        let active = va[c] > 0.0;
+        tv[c] = if active { t[c] * va[c] } else { 0.0 };
+        v[c] = if active { va[c] } else { 0.0 };
+        txi[c] = if active { t[c] * xi[c] } else { 0.0 };
+    }
+}
+
+/// X_k of one network (the others' T·ξ over active users; a silent user's is the
+/// total; 0 where X_k is not used), as `for_each_user_channel_of`.
+#[inline(always)]
+fn other_excess_noise_of(
+    uses_x: bool,
+    total_txi: f64,
+    txi: &[f64],
+    v_r: &[f64],
+    t_r: &[f64],
+    xi_r: &[f64],
+    x_r: &mut [f64],
+) {
+    if uses_x {
+        others_of(total_txi, txi, v_r, |j| t_r[j] * xi_r[j], x_r);
+    } else {
+        x_r.fill(0.0);
+    }
+}
+
+/// Σ_{j≠i, active} term(j) for every user i of one network (`total`: over all active
+/// users; `own`: user i's term, 0 if silent), and the total for a silent user: by
+/// difference in a loop without branches, then directly for the (rare) users whose own
+/// term is over half the total ([`others_by_difference`]).
+#[inline(always)]
+fn others_of(total: f64, own: &[f64], v_r: &[f64], term: impl Fn(usize) -> f64, out: &mut [f64]) {
+    let k = own.len();
+    let (v_r, out) = (&v_r[..k], &mut out[..k]);
+    let mut needs_direct = false;
+    for i in 0..k {
+        let active = v_r[i] > 0.0;
+        let (by_difference, exact) = others_by_difference(total, own[i]);
+        needs_direct |= active & !exact;
+        out[i] = if active { by_difference } else { total };
+    }
+    if needs_direct {
+        for i in 0..k {
+            if v_r[i] > 0.0 && !others_by_difference(total, own[i]).1 {
+                out[i] = others_directly(i, v_r, &term);
+            }
+        }
+    }
+}
+
+/// The gain order of one network into `order` (descending T, ties by index, as
+/// [`gain_order_of`]): for K ≤ [`RANK_ORDER_MAX_USERS`] each user's position counts the
+/// users ahead of it, a loop without branches; above, a sort.
+#[inline(always)]
+fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
+    let k = t.len();
+    if k > RANK_ORDER_MAX_USERS {
+        gain_order_of(t, order);
+        return;
+    }
+    // User i's position: the users j ahead of it (T_j > T_i, or equal with j < i),
+    // accumulated over j for all i at once (vertical adds, no horizontal sums), four j
+    // per pass over the positions. T_k are validated in (0, 1), so `>` and `==` order as
+    // `total_cmp` does.
+    let position = &mut position[..k];
+    position.fill(0);
+    let ahead = |j: usize, tj: f64, i: usize, ti: f64| usize::from((tj > ti) | ((tj == ti) & (j < i)));
+    let quads = t.chunks_exact(4);
+    let rest = quads.remainder();
+    for (q, tq) in quads.enumerate() {
+        let j = 4 * q;
+        for (i, (p, &ti)) in position.iter_mut().zip(t).enumerate() {
+            *p += ahead(j, tq[0], i, ti)
+                + ahead(j + 1, tq[1], i, ti)
+                + ahead(j + 2, tq[2], i, ti)
+                + ahead(j + 3, tq[3], i, ti);
+        }
+    }
+    for (m, &tj) in rest.iter().enumerate() {
+        let j = k - rest.len() + m;
+        for (i, (p, &ti)) in position.iter_mut().zip(t).enumerate() {
+            *p += ahead(j, tj, i, ti);
+        }
+    }
+    order.resize(k, 0);
+    let order = &mut order[..k];
+    for (i, &p) in position.iter().enumerate() {
+        order[p] = i;
     }
 }

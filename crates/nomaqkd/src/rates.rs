@@ -527,6 +527,28 @@ pub fn slot_fraction(settings: &Settings, k: usize) -> f64 {
     }
 }
 
+/// Whether X_k, the other users' excess noise, enters user k's receiver noise (SPEC §4.1):
+/// under `standard` and `trusted` with a shared channel (`noma`, `cih`).
+#[inline(always)]
+pub(crate) fn uses_other_excess_noise(settings: &Settings) -> bool {
+    matches!(settings.convention(), Convention::Standard | Convention::Trusted) && settings.access() != Access::Oma
+}
+
+/// Σ_{j≠i, active} term(j) as `total − own` (total: the sum over all active users, own:
+/// user i's term, both ≥ 0), and whether that is exact to a few ulp: own ≤ total/2. If
+/// not (at most one user of a network), sum the others with [`others_directly`]. (A pair,
+/// not an `Option`: computed unconditionally, it vectorizes in loops over users.)
+#[inline(always)]
+pub(crate) fn others_by_difference(total: f64, own: f64) -> (f64, bool) {
+    ((total - own).max(0.0), own <= 0.5 * total)
+}
+
+/// Σ_{j≠i, v_j > 0} term(j), in index order.
+#[inline(always)]
+pub(crate) fn others_directly(i: usize, v: &[f64], term: impl Fn(usize) -> f64) -> f64 {
+    (0..v.len()).filter(|&j| j != i && v[j] > 0.0).map(term).sum()
+}
+
 /// Visit each user with its [`UserChannel`] (interference bookkeeping of SPEC §3
 /// and X_k of §4.1), in decoding order from last to first, without allocating.
 ///
@@ -563,8 +585,7 @@ pub fn for_each_user_channel_of(
     let t = transmittance;
     let xi = excess_noise;
     let k = t.len();
-    let uses_x =
-        matches!(settings.convention(), Convention::Standard | Convention::Trusted) && settings.access() != Access::Oma;
+    let uses_x = uses_other_excess_noise(settings);
     let mut total_txi = 0.0;
     let mut total_tv = 0.0;
     let mut total_v = 0.0;
@@ -575,17 +596,15 @@ pub fn for_each_user_channel_of(
             total_v += modulation_variance[i];
         }
     }
-    // Σ_{j≠i, active} term(j) without cancellation: total − own is exact to a few ulps
-    // when own ≤ total/2; otherwise (at most one user) the others are summed directly.
+    // Σ_{j≠i, active} term(j) without cancellation (see `others_by_difference`).
     // O(K) overall, no allocation.
     // A generic fn rather than a closure taking `&dyn Fn`: the term inlines (the
     // dynamic call cost ~13 % of a batched evaluation).
     #[inline(always)]
     fn others(i: usize, total: f64, own: f64, v: &[f64], term: impl Fn(usize) -> f64) -> f64 {
-        if own <= 0.5 * total {
-            (total - own).max(0.0)
-        } else {
-            (0..v.len()).filter(|&j| j != i && v[j] > 0.0).map(term).sum()
+        match others_by_difference(total, own) {
+            (value, true) => value,
+            (_, false) => others_directly(i, v, term),
         }
     }
     let modulation = modulation_variance;

@@ -15,10 +15,12 @@
 
 mod common;
 use common::SplitMix;
-use nomaqkd::batch::{user_rates_into, ChannelColumns, RateColumns};
+use nomaqkd::batch::{
+    channels_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows, RateColumns,
+};
 use nomaqkd::entropy::{heterodyne_conditional_eigenvalue, two_mode_eigenvalues};
-use nomaqkd::rates::for_each_user_channel;
 use nomaqkd::rates::{epr_variance, receiver_input_noise};
+use nomaqkd::rates::{for_each_user_channel, for_each_user_channel_of, gain_order_of, joint_channel_physical_of};
 use nomaqkd::thermal_entropy;
 use nomaqkd::{user_rate, Access, Convention, Model, Network, Receiver, Settings, UserChannel};
 
@@ -195,4 +197,128 @@ fn columns_of_unequal_length_are_a_programming_error() {
         approximation_valid: &mut h,
     };
     user_rates_into(&Settings::standard(), &input, &mut out);
+}
+
+/// Rows of `rows` networks of `k` users: T with ties (drawn from a few levels) so that the
+/// gain order's tie-breaking is exercised, some silent users, ξ from 0 to 1e60, and
+/// networks where one user's T·ξ or T·V_A is over half the total (the direct sums).
+fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) -> [Vec<f64>; 3] {
+    let paper = settings.convention() == Convention::Paper;
+    let (mut t, mut v, mut xi) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rows {
+        let dominant = if rng.uniform() < 0.2 { (rng.uniform() * k as f64) as usize } else { usize::MAX };
+        for i in 0..k {
+            t.push(if rng.uniform() < 0.3 {
+                [0.25, 0.5, 0.75][(rng.uniform() * 3.0) as usize]
+            } else {
+                rng.range(1e-6, 0.999)
+            });
+            v.push(match rng.uniform() {
+                u if u < 0.15 => 0.0,
+                _ if i == dominant => rng.log_range(1e20, 1e40),
+                _ if paper => rng.log_range(1.0, 1e6),
+                _ => rng.log_range(1e-9, 1e6),
+            });
+            xi.push(match rng.uniform() {
+                u if u < 0.1 => 0.0,
+                _ if i == dominant => rng.log_range(1e20, 1e60),
+                _ => rng.log_range(1e-6, 2.0),
+            });
+        }
+    }
+    [t, v, xi]
+}
+
+/// `channels_into` (many networks, transposed lanes) equals the one-network bookkeeping
+/// (`gain_order_of` or an explicit order, `for_each_user_channel_of`,
+/// `joint_channel_physical_of`) bit for bit, for every settings combination, K from 1 to
+/// 40 (the gain order by counting up to 32 users, by sorting above), 1 to 70 networks
+/// (vector remainders), reused scratch buffers.
+#[test]
+fn network_channels_equal_the_one_network_bookkeeping() {
+    let mut rng = SplitMix(0xc4a1_0e15);
+    let mut scratch = ChannelScratch::default();
+    let mut direct_x = 0usize;
+    let mut checked = 0usize;
+    for settings in all_settings() {
+        for &(k, rows) in &[(1, 7), (2, 70), (3, 33), (5, 64), (16, 65), (16, 1), (31, 9), (32, 17), (33, 5), (40, 3)] {
+            let [t, v, xi] = network_rows(&mut rng, &settings, rows, k);
+            let explicit: Option<Vec<usize>> = (rng.uniform() < 0.3).then(|| {
+                let mut o: Vec<usize> = (0..k).collect();
+                o.rotate_left(k / 2);
+                o.reverse();
+                o
+            });
+            let nk = rows * k;
+            let (mut x, mut vi, mut vl) = (vec![f64::NAN; nk], vec![f64::NAN; nk], vec![f64::NAN; nk]);
+            let (mut pos, mut ord, mut joint) = (vec![-1i64; nk], vec![-1i64; nk], vec![false; rows]);
+            let net = NetworkRows { users: k, transmittance: &t, modulation_variance: &v, excess_noise: &xi };
+            let mut out = NetworkChannels {
+                other_excess_noise: &mut x,
+                interference: &mut vi,
+                literal_interference: &mut vl,
+                decode_position: &mut pos,
+                order: &mut ord,
+                joint_channel_physical: &mut joint,
+            };
+            channels_into(&settings, &net, explicit.as_deref(), &mut scratch, &mut out);
+            let mut order = Vec::new();
+            for r in 0..rows {
+                let row = r * k..(r + 1) * k;
+                let (t_r, v_r, xi_r) = (&t[row.clone()], &v[row.clone()], &xi[row]);
+                match &explicit {
+                    Some(o) => order.clone_from(o),
+                    None => gain_order_of(t_r, &mut order),
+                }
+                let ctx = format!("{settings:?}, K = {k}, network {r} of {rows}, T {t_r:?}, V {v_r:?}, xi {xi_r:?}");
+                assert_eq!(joint[r], joint_channel_physical_of(t_r), "joint: {ctx}");
+                let total_txi: f64 = (0..k).filter(|&i| v_r[i] > 0.0).map(|i| t_r[i] * xi_r[i]).sum();
+                for_each_user_channel_of(&settings, t_r, xi_r, &order, v_r, |i, ch| {
+                    let c = r * k + i;
+                    let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+                    assert!(
+                        same(x[c], ch.other_excess_noise),
+                        "X of user {i}: {:e} vs {:e}: {ctx}",
+                        x[c],
+                        ch.other_excess_noise
+                    );
+                    assert!(
+                        same(vi[c], ch.interference),
+                        "V_I of user {i}: {:e} vs {:e}: {ctx}",
+                        vi[c],
+                        ch.interference
+                    );
+                    let want_vl = if settings.literal_eq6() { ch.literal_interference } else { 0.0 };
+                    assert!(same(vl[c], want_vl), "literal V_I of user {i}: {:e} vs {want_vl:e}: {ctx}", vl[c]);
+                    direct_x += usize::from(v_r[i] > 0.0 && t_r[i] * xi_r[i] > 0.5 * total_txi && k > 1);
+                });
+                if settings.access() == Access::Noma {
+                    for (p, &i) in order.iter().enumerate() {
+                        assert_eq!(pos[r * k + i], p as i64, "position of user {i}: {ctx}");
+                        assert_eq!(ord[r * k + p], i as i64, "order[{p}]: {ctx}");
+                    }
+                }
+                checked += k;
+            }
+        }
+    }
+    assert!(direct_x > 100, "the direct-sum branch of X_k was reached only {direct_x} times");
+    println!("{checked} users, {direct_x} with X_k summed directly");
+}
+
+#[test]
+#[should_panic(expected = "unequal length")]
+fn network_columns_of_unequal_length_are_a_programming_error() {
+    let (one, two) = ([0.5], [0.5, 0.5]);
+    let (mut a, mut b, mut c, mut j) = ([0.0; 2], [0.0; 2], [0.0; 2], [false; 1]);
+    let net = NetworkRows { users: 2, transmittance: &two, modulation_variance: &one, excess_noise: &two };
+    let mut out = NetworkChannels {
+        other_excess_noise: &mut a,
+        interference: &mut b,
+        literal_interference: &mut c,
+        decode_position: &mut [],
+        order: &mut [],
+        joint_channel_physical: &mut j,
+    };
+    channels_into(&Settings::standard(), &net, None, &mut ChannelScratch::default(), &mut out);
 }

@@ -9,11 +9,13 @@ that they agree and prints the medians and the ratio.
     python bench/python_batched_vs_numpy.py [--repeats 7] [--n 62500] [--k 16]
 
 The NumPy side below is written from SPEC's formulas for this benchmark only
-(it is not used by the package). The batched call is timed twice: as called by
-default (every output array) and with details=False (only the arrays the issue
-lists and the sums). It runs single-threaded (element-wise NumPy);
-the batched call uses rayon's default pool (RAYON_NUM_THREADS, default: all
-cores). A second measurement with RAYON_NUM_THREADS=1 runs in a child process.
+(it is not used by the package). It runs single-threaded (element-wise NumPy).
+The batched call is timed four ways: as called by default (every output array,
+new arrays each call), with details=False (only the arrays the issue lists and
+the sums), and both again with out= (the previous result's arrays overwritten,
+as a loop over batches of one shape would do). It uses rayon's default pool
+(RAYON_NUM_THREADS, default: all cores); a second measurement with
+RAYON_NUM_THREADS=1 runs in a child process.
 """
 
 from __future__ import annotations
@@ -93,16 +95,34 @@ def times_of(fn, repeats: int) -> list:
     return times
 
 
-def rust_call(t, va, details: bool = True):
+def rust_call(t, va, details: bool = True, out=None):
     return nomaqkd.rates(
-        t, va, excess_noise=XI, detector_noise=DELTA2, reconciliation_efficiency=ETA, details=details
+        t, va, excess_noise=XI, detector_noise=DELTA2, reconciliation_efficiency=ETA, details=details, out=out
     )
 
 
-def rust_lean(t, va):
-    """The same call with details=False: only the arrays the issue lists (I, chi, SKR,
-    PLOB, physical, silent) and the sums, half the output memory."""
-    return rust_call(t, va, details=False)
+VARIANTS = {
+    "default": dict(details=True, reuse=False),
+    "details=False": dict(details=False, reuse=False),
+    "default, out=": dict(details=True, reuse=True),
+    "details=False, out=": dict(details=False, reuse=True),
+}
+
+
+def time_variants(t, va, repeats: int, extra=None) -> dict:
+    """Median-ready times (s) of every variant, interleaved (and with `extra`, a
+    second function timed in the same rounds, under the key "numpy")."""
+    previous = {d: rust_call(t, va, details=d) for d in (True, False)}
+    times = {name: [] for name in VARIANTS}
+    if extra is not None:
+        times["numpy"] = []
+    for _ in range(repeats):
+        for name, v in VARIANTS.items():
+            out = previous[v["details"]] if v["reuse"] else None
+            times[name] += times_of(lambda: rust_call(t, va, v["details"], out), 1)
+        if extra is not None:
+            times["numpy"] += times_of(extra, 1)
+    return times
 
 
 def main() -> int:
@@ -116,12 +136,7 @@ def main() -> int:
     rust_call(t[:10], va[:10])  # warm-up: thread pool, imports
 
     if args.rust_only:
-        rust_lean(t, va)
-        default, lean = [], []
-        for _ in range(args.repeats):
-            default += times_of(lambda: rust_call(t, va), 1)
-            lean += times_of(lambda: rust_lean(t, va), 1)
-        print(json.dumps({"times_s": default, "lean_times_s": lean}))
+        print(json.dumps(time_variants(t, va, args.repeats)))
         return 0
 
     evals = args.n * args.k
@@ -136,15 +151,8 @@ def main() -> int:
     max_rel_sum = rel(rust.sum_secret_key_rate, ref[3])
 
     load = os.getloadavg()[0]
-    # Interleave the two sides so that load from other processes hits both alike.
-    rust_lean(t, va)
-    rust_times, lean_times, numpy_times = [], [], []
-    for _ in range(args.repeats):
-        rust_times += times_of(lambda: rust_call(t, va), 1)
-        lean_times += times_of(lambda: rust_lean(t, va), 1)
-        numpy_times += times_of(lambda: numpy_rates(t, va), 1)
-    t_rust, t_numpy = statistics.median(rust_times), statistics.median(numpy_times)
-    t_lean = statistics.median(lean_times)
+    # Interleave all variants and NumPy so that load from other processes hits them alike.
+    times = time_variants(t, va, args.repeats, extra=lambda: numpy_rates(t, va))
     child = subprocess.run(
         [sys.executable, __file__, "--rust-only", "--n", str(args.n), "--k", str(args.k), "--repeats", str(args.repeats)],
         env={**os.environ, "RAYON_NUM_THREADS": "1"},
@@ -152,9 +160,8 @@ def main() -> int:
         text=True,
         check=True,
     )
-    child_out = json.loads(child.stdout)
-    rust1_times, lean1_times = child_out["times_s"], child_out["lean_times_s"]
-    t_rust1, t_lean1 = statistics.median(rust1_times), statistics.median(lean1_times)
+    times1 = json.loads(child.stdout)
+    t_numpy = statistics.median(times["numpy"])
 
     print(f"user-evaluations: {evals:,} (N = {args.n:,} x K = {args.k}), standard / exact / noma gain order")
     print(f"numpy {np.__version__}, nomaqkd {nomaqkd.__version__}, {os.cpu_count()} CPUs, "
@@ -164,20 +171,21 @@ def main() -> int:
     print(f"  max rel diff chi_k (active) {max_rel_chi:.3e}")
     print(f"  max abs diff SKR_k          {max_abs_skr:.3e} bit/symbol (rel, floor 1e-3: {max_rel_skr:.3e})")
     print(f"  max rel diff sum SKR        {max_rel_sum:.3e}")
-    def line(label, med, times):
-        print(f"{label:<48}: {med * 1e3:8.1f} ms  ({med / evals * 1e9:6.1f} ns/user), min {min(times) * 1e3:.1f} ms")
 
-    line("nomaqkd.rates batched, default threads", t_rust, rust_times)
-    line("nomaqkd.rates batched, 1 thread", t_rust1, rust1_times)
-    line("nomaqkd.rates batched details=False, default thr.", t_lean, lean_times)
-    line("nomaqkd.rates batched details=False, 1 thread", t_lean1, lean1_times)
-    line("NumPy vectorised (1 thread)", t_numpy, numpy_times)
-    print(f"speed-up vs NumPy (medians): {t_numpy / t_rust:.1f}x (default threads), {t_numpy / t_rust1:.1f}x (1 thread); "
-          f"details=False: {t_numpy / t_lean:.1f}x, {t_numpy / t_lean1:.1f}x")
+    def line(label, values):
+        med = statistics.median(values)
+        print(f"{label:<44}: {med * 1e3:8.1f} ms  ({med / evals * 1e9:6.1f} ns/user), min {min(values) * 1e3:6.1f} ms, "
+              f"NumPy/this {t_numpy / med:5.1f}x")
+
+    line("NumPy vectorised (1 thread)", times["numpy"])
+    for name in VARIANTS:
+        line(f"nomaqkd batched {name} ({os.cpu_count()} thr.)", times[name])
+        line(f"nomaqkd batched {name} (1 thread)", times1[name])
     ok_agree = max_rel_info < 1e-12 and max_rel_chi < 1e-9 and max_abs_skr < 1e-9
-    for label, med in (("default", t_rust), ("details=False", t_lean)):
-        print(f"targets ({label}, default threads): agree {'PASS' if ok_agree else 'FAIL'}; "
-              f">= 10x {'PASS' if t_numpy / med >= 10 else 'MISS'}; "
+    print(f"agreement: {'PASS' if ok_agree else 'FAIL'}")
+    for name in VARIANTS:
+        med = statistics.median(times[name])
+        print(f"targets ({name}, default threads): >= 10x {'PASS' if t_numpy / med >= 10 else 'MISS'}; "
               f"<= 0.2 s {'PASS' if med <= 0.2 else 'MISS'}")
     return 0 if ok_agree else 1
 

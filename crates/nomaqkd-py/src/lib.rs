@@ -14,8 +14,11 @@ use nomaqkd::rates::{
 };
 use nomaqkd::{Access, Convention, InputError, LinkGeometry, Model, Network, RateReport, Receiver, Settings};
 use numpy::ndarray::{ArrayD, ArrayView2, ArrayViewD};
-use numpy::ndarray::{Dimension, IntoDimension};
-use numpy::{AllowTypeChange, Element, IntoPyArray, PyArray, PyArray2, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods};
+use numpy::ndarray::{Dimension, IntoDimension, Ix1, Ix2};
+use numpy::{
+    AllowTypeChange, Element, IntoPyArray, PyArray, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods, PyReadwriteArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -443,20 +446,42 @@ struct OutSlices<'a, F = f64, B = bool, I = i64> {
 type UninitOut<'a> = OutSlices<'a, MaybeUninit<f64>, MaybeUninit<bool>, MaybeUninit<i64>>;
 
 impl<'a> UninitOut<'a> {
-    /// The same slices with every element set to its default (0, false): a pass over a
-    /// work item's share, in the cache just before the evaluation overwrites it, instead
-    /// of a pass over the whole arrays by one thread while holding the GIL (`np.zeros`).
-    fn initialized(self) -> OutSlices<'a> {
+    /// The same slices, initialized: if `written` (the caller's `out=` arrays, whose
+    /// elements are initialized numpy values), as they are; else with every element set
+    /// to its default (0, false): a pass over a work item's share, in the cache just
+    /// before the evaluation overwrites it, instead of a pass over the whole arrays by one
+    /// thread while holding the GIL (`np.zeros`).
+    fn initialized(self, written: bool) -> OutSlices<'a> {
         let OutSlices { f64s, bools, ints, sum, clipped, joint } = self;
+        // A generic fn, not a closure: used at three element types.
+        #[inline(always)]
+        fn init<T: Copy + Default>(slice: &mut [MaybeUninit<T>], written: bool) -> &mut [T] {
+            if written {
+                // SAFETY (of `assume_written`): `written` means the slice is an
+                // existing numpy array's elements, all initialized.
+                assume_written(slice)
+            } else {
+                filled(slice)
+            }
+        }
         OutSlices {
-            f64s: f64s.map(filled),
-            bools: bools.map(filled),
-            ints: ints.map(filled),
-            sum: filled(sum),
-            clipped: filled(clipped),
-            joint: filled(joint),
+            f64s: f64s.map(|s| init(s, written)),
+            bools: bools.map(|s| init(s, written)),
+            ints: ints.map(|s| init(s, written)),
+            sum: init(sum, written),
+            clipped: init(clipped, written),
+            joint: init(joint, written),
         }
     }
+}
+
+/// `slice`, whose elements are all initialized, as `&mut [T]`.
+#[allow(unsafe_code)]
+fn assume_written<T>(slice: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: only called (by `UninitOut::initialized`) on slices of the caller's
+    // `out=` arrays, which came from initialized `&mut [T]` (see `OutArray::elements`);
+    // `MaybeUninit<T>` has the layout of `T`.
+    unsafe { &mut *(slice as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// `slice` with every element set to `T::default()`.
@@ -515,6 +540,7 @@ fn run_batch(
     input: &BatchIn<'_>,
     explicit: Option<&[usize]>,
     out: UninitOut<'_>,
+    written: bool,
 ) -> Result<(), String> {
     let (n, k) = input.t.dim();
     let c = CHUNK_ROWS * k;
@@ -540,7 +566,7 @@ fn run_batch(
         .into_par_iter()
         .enumerate()
         .map_init(Scratch::default, |s, (item, piece)| {
-            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized())
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized(written))
         })
         .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);
@@ -550,13 +576,94 @@ fn run_batch(
     }
 }
 
+/// One output array of the batched call: new (unwritten), or the caller's from `out=`,
+/// checked and borrowed for writing (numpy's borrow tracking then refuses an array that
+/// overlaps an input or another output).
+struct OutArray<'py, T: Element, D: Dimension> {
+    array: Bound<'py, PyArray<T, D>>,
+    reused: Option<PyReadwriteArray<'py, T, D>>,
+}
+
+impl<'py, T: Element + Copy, D: Dimension> OutArray<'py, T, D> {
+    /// A new array of shape `dims`, or `out[name]` after checking that it is a writeable,
+    /// C-contiguous array of `T` with that shape.
+    fn new_or_reused(py: Python<'py>, out: Option<&Bound<'py, PyDict>>, name: &str, dims: D) -> PyResult<Self> {
+        let Some(out) = out else {
+            return Ok(OutArray { array: new_uninit_array::<T, D>(py, dims), reused: None });
+        };
+        let shape = format!("{:?}", dims.slice());
+        let dtype = T::get_dtype(py).str()?.to_string();
+        let expected = || {
+            format!("expected a writeable C-contiguous {dtype} array of shape {shape} (the result of an earlier batched call with the same shape and settings)")
+        };
+        let item = out
+            .get_item(name)?
+            .filter(|item| !item.is_none())
+            .ok_or_else(|| value_error(format!("out.{name}: missing; {}", expected())))?;
+        let array = item
+            .cast::<PyArray<T, D>>()
+            .map_err(|_| value_error(format!("out.{name}: not allowed; {}", expected())))?
+            .clone();
+        if array.shape() != dims.slice() {
+            return Err(value_error(format!("out.{name}: shape {:?} is not allowed; {}", array.shape(), expected())));
+        }
+        if !array.is_c_contiguous() {
+            return Err(value_error(format!(
+                "out.{name}: an array that is not C-contiguous is not allowed; {}",
+                expected()
+            )));
+        }
+        let guard = array.try_readwrite().map_err(|e| {
+            let reason = e.to_string().replace("The given array is", "it is");
+            value_error(format!("out.{name}: cannot be written: {reason} (read-only, or sharing memory with an input or another output)"))
+        })?;
+        Ok(OutArray { array, reused: Some(guard) })
+    }
+
+    /// The array (releasing the write borrow of a reused one).
+    fn into_array(self) -> Bound<'py, PyArray<T, D>> {
+        self.array
+    }
+
+    /// The elements, as `MaybeUninit` (written by the workers before anything reads them).
+    ///
+    /// # Safety
+    /// At most one slice per array at a time; a new array must not be visible to Python
+    /// code while the slice lives.
+    #[allow(unsafe_code)]
+    unsafe fn elements(&mut self) -> &mut [MaybeUninit<T>] {
+        match &mut self.reused {
+            Some(guard) => {
+                let values = guard.as_slice_mut().expect("checked C-contiguous");
+                // SAFETY: `MaybeUninit<T>` has the layout of `T`, and only initialized
+                // values are written through the slice (`filled`, then the evaluation).
+                unsafe { &mut *(values as *mut [T] as *mut [MaybeUninit<T>]) }
+            }
+            // SAFETY: the caller's contract.
+            None => unsafe { uninit_elements(&self.array) },
+        }
+    }
+}
+
+/// [`OutArray::elements`] of an optional array (empty if none).
+///
+/// # Safety
+/// As for [`OutArray::elements`].
+#[allow(unsafe_code)]
+unsafe fn elements_of<'a, T: Element + Copy, D: Dimension>(
+    a: &'a mut Option<OutArray<'_, T, D>>,
+) -> &'a mut [MaybeUninit<T>] {
+    // SAFETY: the caller's contract.
+    a.as_mut().map_or(&mut [][..], |a| unsafe { a.elements() })
+}
+
 /// Batched form: (N, K) arrays, rows evaluated in parallel (rayon) with the GIL released.
 /// `details = false` leaves out the per-user diagnostics (interference, other excess
 /// noise, exceeds_plob, approximation_valid, order, decode_position: `None`), halving
 /// the output memory.
 #[pyfunction]
 #[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
-    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, details = true))]
+    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, details = true, out = None))]
 #[allow(clippy::too_many_arguments)]
 fn rates_batch<'py>(
     py: Python<'py>,
@@ -573,6 +680,7 @@ fn rates_batch<'py>(
     literal_eq6: bool,
     time_sharing: bool,
     details: bool,
+    out: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let settings = settings_from(
         detector_noise,
@@ -605,47 +713,69 @@ fn rates_batch<'py>(
         }
     };
     // Outputs are new numpy arrays, left unwritten here (not `np.zeros`: a pass over up
-    // to 68 B per user by this thread, with the GIL held) and written in place by the
-    // workers with the GIL released; each worker first zeroes its share (cache-resident),
-    // then evaluates into it. Arrays not requested (`details = false`) are not created.
+    // to 68 B per user by this thread, with the GIL held), or the caller's `out=` arrays;
+    // they are written in place by the workers with the GIL released; each worker first
+    // zeroes its share (cache-resident), then evaluates into it. Arrays not requested
+    // (`details = false`) are not created.
     let noma = settings.access() == Access::Noma;
     let asymptotic = settings.model() == Model::Asymptotic;
-    let f64s = [true, true, true, true, details, details].map(|w| w.then(|| new_uninit_array::<f64, _>(py, [n, k])));
-    let bools =
-        [true, true, details, details && asymptotic].map(|w| w.then(|| new_uninit_array::<bool, _>(py, [n, k])));
-    let ints = [details && noma, details && noma].map(|w| w.then(|| new_uninit_array::<i64, _>(py, [n, k])));
-    let sum = new_uninit_array::<f64, _>(py, n);
-    let clipped = new_uninit_array::<f64, _>(py, n);
-    let joint = new_uninit_array::<bool, _>(py, n);
+    let nk = Ix2(n, k);
+    let f64_names = [
+        ("mutual_information", true),
+        ("holevo", true),
+        ("secret_key_rate", true),
+        ("plob_bound", true),
+        ("interference", details),
+        ("other_excess_noise", details),
+    ];
+    let bool_names = [
+        ("physical", true),
+        ("silent", true),
+        ("exceeds_plob", details),
+        ("approximation_valid", details && asymptotic),
+    ];
+    let int_names = [("decode_position", details && noma), ("order", details && noma)];
+    /// The arrays `names` marks as wanted (new, or from `out`), `None` for the others.
+    fn arrays<'py, T: Element + Copy, const M: usize>(
+        py: Python<'py>,
+        out: Option<&Bound<'py, PyDict>>,
+        names: [(&str, bool); M],
+        dims: Ix2,
+    ) -> PyResult<[Option<OutArray<'py, T, Ix2>>; M]> {
+        let mut made = Vec::with_capacity(M);
+        for (name, wanted) in names {
+            made.push(if wanted { Some(OutArray::new_or_reused(py, out, name, dims)?) } else { None });
+        }
+        Ok(made.try_into().unwrap_or_else(|_| unreachable!("{M} names")))
+    }
+    // With `out=`, every array is the caller's (written), else every array is new.
+    let written = out.is_some();
+    let mut f64s = arrays::<f64, 6>(py, out, f64_names, nk)?;
+    let mut bools = arrays::<bool, 4>(py, out, bool_names, nk)?;
+    let mut ints = arrays::<i64, 2>(py, out, int_names, nk)?;
+    let mut sum = OutArray::<f64, Ix1>::new_or_reused(py, out, "sum_secret_key_rate", Ix1(n))?;
+    let mut clipped = OutArray::<f64, Ix1>::new_or_reused(py, out, "sum_secret_key_rate_clipped", Ix1(n))?;
+    let mut joint = OutArray::<bool, Ix1>::new_or_reused(py, out, "joint_channel_physical", Ix1(n))?;
     {
         #[allow(unsafe_code)]
-        // SAFETY: every array is new, C-contiguous and not yet visible to Python, and each
-        // gets exactly one slice here; the slices end with this block, before the arrays
-        // are returned.
+        // SAFETY: each array gets exactly one slice here, and the slices end with this
+        // block; new arrays are not visible to Python before they are returned.
         let out = unsafe {
-            /// [`uninit_elements`] of an optional array (empty if none).
-            ///
-            /// # Safety
-            /// As for [`uninit_elements`].
-            #[allow(clippy::mut_from_ref)]
-            unsafe fn elements<'a, T: Element>(a: &'a Option<Bound<'_, PyArray2<T>>>) -> &'a mut [MaybeUninit<T>] {
-                // SAFETY: the caller's contract.
-                a.as_ref().map_or(&mut [][..], |a| unsafe { uninit_elements(a) })
-            }
             OutSlices {
-                f64s: std::array::from_fn(|j| elements(&f64s[j])),
-                bools: std::array::from_fn(|j| elements(&bools[j])),
-                ints: std::array::from_fn(|j| elements(&ints[j])),
-                sum: uninit_elements(&sum),
-                clipped: uninit_elements(&clipped),
-                joint: uninit_elements(&joint),
+                f64s: f64s.each_mut().map(|a| elements_of(a)),
+                bools: bools.each_mut().map(|a| elements_of(a)),
+                ints: ints.each_mut().map(|a| elements_of(a)),
+                sum: sum.elements(),
+                clipped: clipped.elements(),
+                joint: joint.elements(),
             }
         };
-        py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out)).map_err(value_error)?;
+        py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out, written)).map_err(value_error)?;
     }
-    let [mi, chi, skr, plob, vi, xk] = f64s;
-    let [physical, silent, exceeds, approx] = bools;
-    let [pos, order] = ints;
+    let [mi, chi, skr, plob, vi, xk] = f64s.map(|a| a.map(OutArray::into_array));
+    let [physical, silent, exceeds, approx] = bools.map(|a| a.map(OutArray::into_array));
+    let [pos, order] = ints.map(|a| a.map(OutArray::into_array));
+    let (sum, clipped, joint) = (sum.into_array(), clipped.into_array(), joint.into_array());
     let d = PyDict::new(py);
     d.set_item("convention", settings.convention().as_str())?;
     d.set_item("model", settings.model().as_str())?;

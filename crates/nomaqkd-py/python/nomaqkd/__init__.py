@@ -159,6 +159,7 @@ def rates(
     literal_eq6: bool = False,
     time_sharing: bool = True,
     details: bool = True,
+    out: Optional[RateResult] = None,
 ) -> RateResult:
     """Per-user and sum secret key rates for given powers (SPEC §2-§4, §11.3).
 
@@ -202,6 +203,12 @@ def rates(
             ``approximation_valid``, ``order`` and ``decode_position`` are
             ``None``, which halves the output memory (34 instead of 68 bytes per
             user) and the time of large sweeps. The single form always has them.
+        out: batched form only: the :class:`RateResult` of an earlier batched call
+            with the same shape ``(N, K)``, ``details`` and settings (the same
+            arrays present). Its arrays are overwritten in place and returned in
+            the new result, instead of new arrays: for loops over many batches of
+            one shape, this saves allocating (and the operating system zeroing)
+            the output memory. Arrays shared with an input are refused.
 
     Returns:
         A :class:`RateResult`.
@@ -226,9 +233,16 @@ def rates(
         bool(time_sharing),
     )
     if ndim <= 1:
+        if out is not None:
+            raise ValueError("out: not allowed for a single scenario; expected None (out= is for the batched form)")
         raw = _core.rates_single(np.atleast_1d(np.asarray(transmittance, dtype=np.float64)), *args)
     elif ndim == 2:
-        raw = _core.rates_batch(np.asarray(transmittance, dtype=np.float64), *args, bool(details))
+        reuse = None
+        if out is not None:
+            if not isinstance(out, RateResult):
+                raise ValueError(f"out: a {type(out).__name__} is not allowed; expected a RateResult of a batched call")
+            reuse = {name: value for name, value in vars(out).items() if isinstance(value, np.ndarray)}
+        raw = _core.rates_batch(np.asarray(transmittance, dtype=np.float64), *args, bool(details), reuse)
     else:
         raise ValueError(
             f"transmittance: a {ndim}-D array is not allowed; expected K values (1-D) or an (N, K) array (2-D)"

@@ -44,6 +44,7 @@ def rates_batch(
     literal_eq6: bool,
     time_sharing: bool,
     details: bool = ...,
+    out: Optional[Dict[str, Any]] = ...,
 ) -> Dict[str, Any]: ...
 def dbm_to_variance(
     power_dbm: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float

@@ -101,6 +101,10 @@ def test_out_errors():
     shared.plob_bound[...] = t
     with pytest.raises(ValueError, match=r"^out.plob_bound: cannot be written: it is already borrowed .*sharing memory with an input"):
         nomaqkd.rates(shared.plob_bound, v, out=shared)
+    # Two outputs in the same memory (a hand-made result).
+    twice = dataclasses.replace(result, holevo=result.mutual_information)
+    with pytest.raises(ValueError, match=r"^out.holevo: cannot be written: it is already borrowed"):
+        nomaqkd.rates(t, v, out=twice)
     # Wrong dtype (a hand-made result).
     odd = dataclasses.replace(result, secret_key_rate=result.secret_key_rate.astype(np.float32))
     with pytest.raises(ValueError, match=r"^out.secret_key_rate: not allowed; expected a writeable C-contiguous float64 array of shape \[20, 3\]"):

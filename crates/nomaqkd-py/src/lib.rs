@@ -13,7 +13,7 @@ use nomaqkd::rates::{
     MAX_EXCESS_NOISE_SNU, MAX_MODULATION_VARIANCE_SNU,
 };
 use nomaqkd::{Access, Convention, InputError, LinkGeometry, Model, Network, RateReport, Receiver, Settings};
-use numpy::ndarray::{ArrayD, ArrayView2, ArrayViewD};
+use numpy::ndarray::{ArrayD, ArrayView, ArrayView2, ArrayViewD};
 use numpy::ndarray::{Dimension, IntoDimension, Ix1, Ix2};
 use numpy::{
     AllowTypeChange, Element, IntoPyArray, PyArray, PyArrayLike2, PyArrayLikeDyn, PyArrayMethods, PyReadwriteArray,
@@ -320,7 +320,7 @@ fn eval_chunk(
         // (The validators found nothing: the checks agree, so this is not reached; if it
         // were, evaluating is what the validators allow.)
     }
-    let OutSlices { f64s, bools, ints, sum, clipped, joint } = out;
+    let OutSlices { f64s, bools, ints, sum, clipped, joint, .. } = out;
     let [mi, chi, skr, plob, vi_out, xk_out] = f64s;
     let [physical, silent, exceeds_out, approx_out] = bools;
     let [decode_position, order] = ints;
@@ -428,60 +428,66 @@ mod simd {
 
 /// Output slices of the batched evaluation, row-major: the whole (N, K) and (N,) arrays,
 /// or one work item's share of them (`CHUNK_ROWS` rows, fewer in the last). The
-/// `details` ones are empty when not requested. The element types are `f64`, `bool`,
-/// `i64`, or (before a worker has written them) the same as `MaybeUninit`.
-struct OutSlices<'a, F = f64, B = bool, I = i64> {
+/// `details` ones are empty when not requested. The elements are `&mut [T]` once a
+/// worker has initialized them, [`Slot`]s before.
+struct OutSlices<'a, F = &'a mut [f64], B = &'a mut [bool], I = &'a mut [i64]> {
     /// mi, chi, skr, plob, interference, other_excess_noise.
-    f64s: [&'a mut [F]; 6],
+    f64s: [F; 6],
     /// physical, silent, exceeds_plob, approximation_valid.
-    bools: [&'a mut [B]; 4],
+    bools: [B; 4],
     /// decode_position, order.
-    ints: [&'a mut [I]; 2],
-    sum: &'a mut [F],
-    clipped: &'a mut [F],
-    joint: &'a mut [B],
+    ints: [I; 2],
+    sum: F,
+    clipped: F,
+    joint: B,
+    _lifetime: std::marker::PhantomData<&'a ()>,
 }
 
-/// Output slices whose elements are not written yet (the new numpy arrays' memory).
-type UninitOut<'a> = OutSlices<'a, MaybeUninit<f64>, MaybeUninit<bool>, MaybeUninit<i64>>;
+/// Output slices before a worker has initialized them.
+type SlotOut<'a> = OutSlices<'a, Slot<'a, f64>, Slot<'a, bool>, Slot<'a, i64>>;
 
-impl<'a> UninitOut<'a> {
-    /// The same slices, initialized: if `written` (the caller's `out=` arrays, whose
-    /// elements are initialized numpy values), as they are; else with every element set
-    /// to its default (0, false): a pass over a work item's share, in the cache just
-    /// before the evaluation overwrites it, instead of a pass over the whole arrays by one
-    /// thread while holding the GIL (`np.zeros`).
-    fn initialized(self, written: bool) -> OutSlices<'a> {
-        let OutSlices { f64s, bools, ints, sum, clipped, joint } = self;
-        // A generic fn, not a closure: used at three element types.
-        #[inline(always)]
-        fn init<T: Copy + Default>(slice: &mut [MaybeUninit<T>], written: bool) -> &mut [T] {
-            if written {
-                // SAFETY (of `assume_written`): `written` means the slice is an
-                // existing numpy array's elements, all initialized.
-                assume_written(slice)
-            } else {
-                filled(slice)
-            }
+/// One output slice: a new array's elements, not written yet, or the elements of one of
+/// the caller's `out=` arrays (initialized numpy values).
+enum Slot<'a, T> {
+    New(&'a mut [MaybeUninit<T>]),
+    Reused(&'a mut [T]),
+}
+
+impl<'a, T: Copy + Default> Slot<'a, T> {
+    /// The slot cut into `items` pieces of `chunk` elements (see [`pieces`]).
+    fn pieces(self, chunk: usize, items: usize) -> std::vec::IntoIter<Slot<'a, T>> {
+        match self {
+            Slot::New(s) => pieces(s, chunk, items).map(Slot::New).collect::<Vec<_>>().into_iter(),
+            Slot::Reused(s) => pieces(s, chunk, items).map(Slot::Reused).collect::<Vec<_>>().into_iter(),
         }
-        OutSlices {
-            f64s: f64s.map(|s| init(s, written)),
-            bools: bools.map(|s| init(s, written)),
-            ints: ints.map(|s| init(s, written)),
-            sum: init(sum, written),
-            clipped: init(clipped, written),
-            joint: init(joint, written),
+    }
+
+    /// The elements, initialized: a reused array's as they are; a new array's set to the
+    /// default (0, false) first, a pass over a work item's share in the cache just before
+    /// the evaluation overwrites it (instead of a pass over the whole arrays by one thread
+    /// while holding the GIL, as `np.zeros` would).
+    fn init(self) -> &'a mut [T] {
+        match self {
+            Slot::New(s) => filled(s),
+            Slot::Reused(s) => s,
         }
     }
 }
 
-/// `slice`, whose elements are all initialized, as `&mut [T]`.
-#[allow(unsafe_code)]
-fn assume_written<T>(slice: &mut [MaybeUninit<T>]) -> &mut [T] {
-    // SAFETY: only called (by `UninitOut::initialized`) on slices of the caller's
-    // `out=` arrays, which came from initialized `&mut [T]` (see `OutArray::elements`);
-    // `MaybeUninit<T>` has the layout of `T`.
-    unsafe { &mut *(slice as *mut [MaybeUninit<T>] as *mut [T]) }
+impl<'a> SlotOut<'a> {
+    /// Every slot initialized ([`Slot::init`]).
+    fn initialized(self) -> OutSlices<'a> {
+        let OutSlices { f64s, bools, ints, sum, clipped, joint, _lifetime } = self;
+        OutSlices {
+            f64s: f64s.map(Slot::init),
+            bools: bools.map(Slot::init),
+            ints: ints.map(Slot::init),
+            sum: sum.init(),
+            clipped: clipped.init(),
+            joint: joint.init(),
+            _lifetime,
+        }
+    }
 }
 
 /// `slice` with every element set to `T::default()`.
@@ -539,20 +545,19 @@ fn run_batch(
     settings: &Settings,
     input: &BatchIn<'_>,
     explicit: Option<&[usize]>,
-    out: UninitOut<'_>,
-    written: bool,
+    out: SlotOut<'_>,
 ) -> Result<(), String> {
     let (n, k) = input.t.dim();
     let c = CHUNK_ROWS * k;
     let items = n.div_ceil(CHUNK_ROWS);
-    let OutSlices { f64s, bools, ints, sum, clipped, joint } = out;
-    let mut f = f64s.map(|col| pieces(col, c, items));
-    let mut b = bools.map(|col| pieces(col, c, items));
-    let mut i = ints.map(|col| pieces(col, c, items));
+    let OutSlices { f64s, bools, ints, sum, clipped, joint, .. } = out;
+    let mut f = f64s.map(|col| col.pieces(c, items));
+    let mut b = bools.map(|col| col.pieces(c, items));
+    let mut i = ints.map(|col| col.pieces(c, items));
     let (mut sum, mut clipped, mut joint) =
-        (pieces(sum, CHUNK_ROWS, items), pieces(clipped, CHUNK_ROWS, items), pieces(joint, CHUNK_ROWS, items));
+        (sum.pieces(CHUNK_ROWS, items), clipped.pieces(CHUNK_ROWS, items), joint.pieces(CHUNK_ROWS, items));
     let one = "one piece per work item";
-    let work: Vec<UninitOut<'_>> = (0..items)
+    let work: Vec<SlotOut<'_>> = (0..items)
         .map(|_| OutSlices {
             f64s: std::array::from_fn(|j| f[j].next().expect(one)),
             bools: std::array::from_fn(|j| b[j].next().expect(one)),
@@ -560,13 +565,14 @@ fn run_batch(
             sum: sum.next().expect(one),
             clipped: clipped.next().expect(one),
             joint: joint.next().expect(one),
+            _lifetime: std::marker::PhantomData,
         })
         .collect();
     let first_error = work
         .into_par_iter()
         .enumerate()
         .map_init(Scratch::default, |s, (item, piece)| {
-            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized(written))
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized())
         })
         .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);
@@ -574,6 +580,48 @@ fn run_batch(
         Some((_, e)) => Err(e),
         None => Ok(()),
     }
+}
+
+/// A byte range [start, end) of memory.
+type Span = (usize, usize);
+
+/// The bytes an array view can touch (every element, whatever its strides); `None` if it
+/// has no elements.
+fn byte_span<T, D: Dimension>(a: &ArrayView<'_, T, D>) -> Option<Span> {
+    if a.is_empty() {
+        return None;
+    }
+    let size = std::mem::size_of::<T>() as isize;
+    let base = a.as_ptr() as isize;
+    let (mut lo, mut hi) = (base, base);
+    for (&len, &stride) in a.shape().iter().zip(a.strides()) {
+        let extent = (len as isize - 1) * stride * size;
+        if extent < 0 {
+            lo += extent;
+        } else {
+            hi += extent;
+        }
+    }
+    Some((lo as usize, (hi + size) as usize))
+}
+
+/// Refuse `out=` arrays whose memory overlaps another output's or an input's (numpy's
+/// borrow tracking sees overlap only between views of the same base object; two
+/// `np.frombuffer` views of one buffer escape it). Conservative, like
+/// `np.may_share_memory`: overlapping byte ranges count.
+fn check_separate(outputs: &[(String, Span)], inputs: &[(&str, Option<Span>)]) -> PyResult<()> {
+    let overlap = |a: Span, b: Span| a.0 < b.1 && b.0 < a.1;
+    for (j, (name, span)) in outputs.iter().enumerate() {
+        let others = outputs[..j].iter().map(|(m, s)| (m.as_str(), Some(*s))).chain(inputs.iter().copied());
+        for (other, other_span) in others {
+            if other_span.is_some_and(|o| overlap(*span, o)) {
+                return Err(value_error(format!(
+                    "{name}: shares memory with {other}; expected output arrays separate from each other and from the inputs"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One output array of the batched call: new (unwritten), or the caller's from `out=`,
@@ -613,6 +661,12 @@ impl<'py, T: Element + Copy, D: Dimension> OutArray<'py, T, D> {
                 expected()
             )));
         }
+        if (array.data() as usize) % std::mem::align_of::<T>() != 0 {
+            return Err(value_error(format!(
+                "out.{name}: an array whose data are not aligned for {dtype} is not allowed; {}",
+                expected()
+            )));
+        }
         let guard = array.try_readwrite().map_err(|e| {
             let reason = e.to_string().replace("The given array is", "it is");
             value_error(format!("out.{name}: cannot be written: {reason} (read-only, or sharing memory with an input or another output)"))
@@ -620,41 +674,45 @@ impl<'py, T: Element + Copy, D: Dimension> OutArray<'py, T, D> {
         Ok(OutArray { array, reused: Some(guard) })
     }
 
+    /// The bytes of a reused array; `None` for a new or an empty one.
+    fn span(&self) -> Option<Span> {
+        self.reused.as_ref()?;
+        let len = PyUntypedArrayMethods::len(&self.array);
+        let start = self.array.data() as usize;
+        (len > 0).then(|| (start, start + len * std::mem::size_of::<T>()))
+    }
+
     /// The array (releasing the write borrow of a reused one).
     fn into_array(self) -> Bound<'py, PyArray<T, D>> {
         self.array
     }
 
-    /// The elements, as `MaybeUninit` (written by the workers before anything reads them).
+    /// The elements: a reused array's as they are, a new array's as `MaybeUninit`
+    /// (written by the workers before anything reads them).
     ///
     /// # Safety
-    /// At most one slice per array at a time; a new array must not be visible to Python
-    /// code while the slice lives.
+    /// A new array must not be visible to Python code while the slot lives.
     #[allow(unsafe_code)]
-    unsafe fn elements(&mut self) -> &mut [MaybeUninit<T>] {
+    unsafe fn elements(&mut self) -> Slot<'_, T> {
         match &mut self.reused {
-            Some(guard) => {
-                let values = guard.as_slice_mut().expect("checked C-contiguous");
-                // SAFETY: `MaybeUninit<T>` has the layout of `T`, and only initialized
-                // values are written through the slice (`filled`, then the evaluation).
-                unsafe { &mut *(values as *mut [T] as *mut [MaybeUninit<T>]) }
-            }
-            // SAFETY: the caller's contract.
-            None => unsafe { uninit_elements(&self.array) },
+            Some(guard) => Slot::Reused(guard.as_slice_mut().expect("checked C-contiguous and aligned")),
+            // SAFETY: the caller's contract; `&mut self` makes this the only slice.
+            None => Slot::New(unsafe { uninit_elements(&self.array) }),
         }
     }
 }
 
-/// [`OutArray::elements`] of an optional array (empty if none).
+/// [`OutArray::elements`] of an optional array (an empty slot if none).
 ///
 /// # Safety
 /// As for [`OutArray::elements`].
 #[allow(unsafe_code)]
-unsafe fn elements_of<'a, T: Element + Copy, D: Dimension>(
-    a: &'a mut Option<OutArray<'_, T, D>>,
-) -> &'a mut [MaybeUninit<T>] {
-    // SAFETY: the caller's contract.
-    a.as_mut().map_or(&mut [][..], |a| unsafe { a.elements() })
+unsafe fn elements_of<'a, T: Element + Copy, D: Dimension>(a: &'a mut Option<OutArray<'_, T, D>>) -> Slot<'a, T> {
+    match a {
+        // SAFETY: the caller's contract.
+        Some(a) => unsafe { a.elements() },
+        None => Slot::Reused(&mut []),
+    }
 }
 
 /// Batched form: (N, K) arrays, rows evaluated in parallel (rayon) with the GIL released.
@@ -748,18 +806,41 @@ fn rates_batch<'py>(
         }
         Ok(made.try_into().unwrap_or_else(|_| unreachable!("{M} names")))
     }
-    // With `out=`, every array is the caller's (written), else every array is new.
-    let written = out.is_some();
     let mut f64s = arrays::<f64, 6>(py, out, f64_names, nk)?;
     let mut bools = arrays::<bool, 4>(py, out, bool_names, nk)?;
     let mut ints = arrays::<i64, 2>(py, out, int_names, nk)?;
     let mut sum = OutArray::<f64, Ix1>::new_or_reused(py, out, "sum_secret_key_rate", Ix1(n))?;
     let mut clipped = OutArray::<f64, Ix1>::new_or_reused(py, out, "sum_secret_key_rate_clipped", Ix1(n))?;
     let mut joint = OutArray::<bool, Ix1>::new_or_reused(py, out, "joint_channel_physical", Ix1(n))?;
+    if out.is_some() {
+        fn spans_of<T: Element + Copy, const M: usize>(
+            names: [(&'static str, bool); M],
+            arrays: &[Option<OutArray<'_, T, Ix2>>; M],
+        ) -> Vec<(String, Span)> {
+            let mut spans = Vec::new();
+            for ((name, _), a) in names.into_iter().zip(arrays) {
+                spans.extend(a.as_ref().and_then(OutArray::span).map(|s| (format!("out.{name}"), s)));
+            }
+            spans
+        }
+        let mut spans = spans_of(f64_names, &f64s);
+        spans.extend(spans_of(bool_names, &bools));
+        spans.extend(spans_of(int_names, &ints));
+        for (name, a) in [("sum_secret_key_rate", &sum), ("sum_secret_key_rate_clipped", &clipped)] {
+            spans.extend(a.span().map(|s| (format!("out.{name}"), s)));
+        }
+        spans.extend(joint.span().map(|s| ("out.joint_channel_physical".to_owned(), s)));
+        let inputs = [
+            ("transmittance", byte_span(&input.t)),
+            ("modulation_variance", byte_span(&input.v)),
+            ("excess_noise", byte_span(&input.xi)),
+        ];
+        check_separate(&spans, &inputs)?;
+    }
     {
         #[allow(unsafe_code)]
-        // SAFETY: each array gets exactly one slice here, and the slices end with this
-        // block; new arrays are not visible to Python before they are returned.
+        // SAFETY: the slots end with this block; new arrays are not visible to Python
+        // before they are returned.
         let out = unsafe {
             OutSlices {
                 f64s: f64s.each_mut().map(|a| elements_of(a)),
@@ -768,9 +849,10 @@ fn rates_batch<'py>(
                 sum: sum.elements(),
                 clipped: clipped.elements(),
                 joint: joint.elements(),
+                _lifetime: std::marker::PhantomData,
             }
         };
-        py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out, written)).map_err(value_error)?;
+        py.detach(|| run_batch(&settings, &input, explicit.as_deref(), out)).map_err(value_error)?;
     }
     let [mi, chi, skr, plob, vi, xk] = f64s.map(|a| a.map(OutArray::into_array));
     let [physical, silent, exceeds, approx] = bools.map(|a| a.map(OutArray::into_array));

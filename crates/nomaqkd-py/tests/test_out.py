@@ -22,12 +22,14 @@ COMBOS = [
 ]
 
 
-def inputs(seed, n=131, k=6):
+def inputs(seed, n=131, k=6, paper=False):
     rng = np.random.default_rng(seed)
     t = rng.uniform(0.02, 0.98, size=(n, k))
     v = 10.0 ** rng.uniform(0.0, 6.0, size=(n, k))
     v[rng.uniform(size=(n, k)) < 0.15] = 0.0
+    v[0] = 0.0  # an all-silent row
     xi = rng.uniform(0.0, 0.3, size=(n, k))
+    xi[1] = 0.0
     return t, v, xi
 
 
@@ -65,6 +67,31 @@ def test_out_equals_a_fresh_call(convention, model, access, details):
     for f in dataclasses.fields(fresh):
         if f.name not in want:
             assert getattr(reused, f.name) == getattr(fresh, f.name), f.name
+
+
+@pytest.mark.parametrize("k", [1, 33, 40])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(convention="paper", literal_eq6=True),
+        dict(convention="paper", access="cih", literal_eq6=True),
+        dict(access="oma", time_sharing=False),
+        dict(order="reversed"),
+        dict(convention="trusted", access="cih"),
+    ],
+)
+def test_out_equals_a_fresh_call_more_settings(k, kw):
+    kw = dict(kw)
+    if kw.get("order") == "reversed":
+        kw["order"] = list(range(k))[::-1]
+    t, v, xi = inputs(5, n=67, k=k)
+    previous = nomaqkd.rates(t, v, excess_noise=xi, **kw)
+    spoil(previous)
+    t2, v2, xi2 = inputs(6, n=67, k=k)
+    reused = nomaqkd.rates(t2, v2, excess_noise=xi2, out=previous, **kw)
+    fresh = nomaqkd.rates(t2, v2, excess_noise=xi2, **kw)
+    for name, want in arrays_of(fresh).items():
+        assert getattr(reused, name).tobytes() == want.tobytes(), name
 
 
 def test_out_with_an_explicit_order_and_broadcast_inputs():
@@ -105,6 +132,25 @@ def test_out_errors():
     twice = dataclasses.replace(result, holevo=result.mutual_information)
     with pytest.raises(ValueError, match=r"^out.holevo: cannot be written: it is already borrowed"):
         nomaqkd.rates(t, v, out=twice)
+    # Views of one buffer that numpy's borrow tracking does not relate (different base
+    # objects): an output overlapping an input, and two overlapping outputs.
+    n, k = t.shape
+    buffer = bytearray(8 * 2 * n * k)
+    first = np.frombuffer(buffer, dtype=np.float64, count=n * k).reshape(n, k)
+    second = np.frombuffer(buffer, dtype=np.float64, count=n * k).reshape(n, k)
+    first[...] = t
+    tangled = dataclasses.replace(result, interference=second)
+    with pytest.raises(ValueError, match=r"^out.interference: shares memory with transmittance; expected output arrays separate"):
+        nomaqkd.rates(first, v, out=tangled)
+    overlapping = np.frombuffer(buffer, dtype=np.float64, count=n * k, offset=8).reshape(n, k)
+    tangled = dataclasses.replace(result, mutual_information=first, holevo=overlapping)
+    with pytest.raises(ValueError, match=r"^out.holevo: shares memory with out.mutual_information"):
+        nomaqkd.rates(t, v, out=tangled)
+    # Unaligned data (a view at an odd byte offset).
+    odd_buffer = bytearray(8 * n * k + 1)
+    unaligned = np.frombuffer(odd_buffer, dtype=np.float64, offset=1, count=n * k).reshape(n, k)
+    with pytest.raises(ValueError, match=r"^out.holevo: an array whose data are not aligned for float64 is not allowed"):
+        nomaqkd.rates(t, v, out=dataclasses.replace(result, holevo=unaligned))
     # Wrong dtype (a hand-made result).
     odd = dataclasses.replace(result, secret_key_rate=result.secret_key_rate.astype(np.float32))
     with pytest.raises(ValueError, match=r"^out.secret_key_rate: not allowed; expected a writeable C-contiguous float64 array of shape \[20, 3\]"):

@@ -25,7 +25,8 @@
 //! [`channels_into`] gives the kernel its inputs for many networks of K users (rows): the
 //! SIC order, X_k, V_I,k and the joint-channel flag of
 //! [`for_each_user_channel_of`](crate::rates::for_each_user_channel_of), identical to it
-//! (same sums in the same order), with loops over a row's users that vectorize. Criterion
+//! (same sums in the same order; Σ V_a,i only under `--literal-eq6`, the one setting that
+//! reads it, else 0), with loops over a row's users that vectorize. Criterion
 //! `channels/64x16` (64 networks of 16 users) against a per-network loop of
 //! `gain_order_of` + `for_each_user_channel_of`: 12.3 vs 17.3 µs with AVX-512 + FMA,
 //! 15.0 vs 16.2 µs with AVX2 + FMA, 21.1 vs 16.5 µs (slower) at the baseline target.

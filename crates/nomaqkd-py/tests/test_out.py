@@ -12,14 +12,8 @@ import numpy as np
 import pytest
 
 import nomaqkd
+from test_batched import COMBOS  # every valid (convention, model, access)
 
-COMBOS = [
-    (conv, model, access)
-    for conv in ("standard", "trusted", "paper")
-    for model in ("exact", "asymptotic")
-    for access in ("noma", "oma", "cih")
-    if not (conv == "trusted" and model == "asymptotic")
-]
 
 
 def inputs(seed, n=131, k=6, paper=False):

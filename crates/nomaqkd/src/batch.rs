@@ -327,9 +327,9 @@ pub struct NetworkChannels<'a> {
 /// Reusable buffers of [`channels_into`] (one per thread).
 #[derive(Debug, Default, Clone)]
 pub struct ChannelScratch {
-    /// One network's per-user terms: T·V_A, V_A and T·ξ of active users (0 if silent).
+    /// The block's per-user terms: T·V_A (0 for a silent user, whose V_A is 0) and T·ξ
+    /// of active users (0 if silent).
     tv: Vec<f64>,
-    v: Vec<f64>,
     txi: Vec<f64>,
     /// One network's SIC order and positions.
     order: Vec<usize>,
@@ -388,23 +388,22 @@ pub fn channels_into(
     }
     let literal = settings.literal_eq6();
     let uses_x = uses_other_excess_noise(settings);
-    // Per-user terms over the whole block, 0 for a silent user (adding +0 to a sum that
-    // starts at +0 changes nothing, as skipping the user does): one long loop that
-    // vectorizes.
+    // Per-user terms over the whole block, ±0 for a silent user (adding ±0 to a sum that
+    // starts at +0 and only grows changes nothing, as skipping the user does): one long
+    // loop that vectorizes. A silent user's V_A is ±0 itself, so V_A is its own term.
     s.position.resize(k, 0);
-    per_user_terms(net, &mut s.tv, &mut s.v, &mut s.txi);
+    per_user_terms(net, &mut s.tv, &mut s.txi);
     for r in 0..rows {
         let row = r * k..(r + 1) * k;
         let (t_r, v_r, xi_r) =
             (&net.transmittance[row.clone()], &net.modulation_variance[row.clone()], &net.excess_noise[row.clone()]);
         let (t_r, v_r, xi_r) = (&t_r[..k], &v_r[..k], &xi_r[..k]);
-        let (tv, v, txi) = (&s.tv[row.clone()], &s.v[row.clone()], &s.txi[row.clone()]);
-        let (tv, v, txi) = (&tv[..k], &v[..k], &txi[..k]);
-        // Totals over active users and Σ T, in index order.
-        let (mut total_tv, mut total_v, mut total_txi, mut sum_t) = (0.0, 0.0, 0.0, 0.0);
+        let (tv, txi) = (&s.tv[row.clone()], &s.txi[row.clone()]);
+        let (tv, v, txi) = (&tv[..k], v_r, &txi[..k]);
+        // Σ T and the total of T·ξ over active users, in index order (the totals of
+        // T·V_A and V_A, read only under `cih`, are formed there).
+        let (mut total_txi, mut sum_t) = (0.0, 0.0);
         for i in 0..k {
-            total_tv += tv[i];
-            total_v += v[i];
             total_txi += txi[i];
             sum_t += t_r[i];
         }
@@ -418,15 +417,17 @@ pub fn channels_into(
                 vl_r.fill(0.0);
             }
             Access::Cih => {
-                others_of(total_tv, tv, v_r, |j| t_r[j] * v_r[j], vi_r);
-                others_of(total_v, v, v_r, |j| v_r[j], vl_r);
+                others_of(in_index_order(tv), tv, v_r, |j| t_r[j] * v_r[j], vi_r);
+                if literal {
+                    others_of(in_index_order(v), v, v_r, |j| v_r[j], vl_r);
+                }
             }
             Access::Noma => {
-                let order: &[usize] = match explicit_order {
-                    Some(o) => o,
+                let (order, positions): (&[usize], Option<&[usize]>) = match explicit_order {
+                    Some(o) => (o, None),
                     None => {
                         gain_order_into(t_r, &mut s.order, &mut s.position);
-                        &s.order
+                        (&s.order, Some(&s.position))
                     }
                 };
                 // From the last decoded user to the first, as the one-network path (a
@@ -437,9 +438,21 @@ pub fn channels_into(
                 }
                 if positions_wanted {
                     let (pos_r, order_r) = (&mut out.decode_position[row.clone()], &mut out.order[row]);
-                    for (p, &i) in order.iter().enumerate() {
-                        pos_r[i] = p as i64;
-                        order_r[p] = i as i64;
+                    for (o, &i) in order_r.iter_mut().zip(order) {
+                        *o = i as i64;
+                    }
+                    match positions {
+                        // The gain order's positions, as computed (a copy, not a scatter).
+                        Some(positions) => {
+                            for (q, &p) in pos_r.iter_mut().zip(positions) {
+                                *q = p as i64;
+                            }
+                        }
+                        None => {
+                            for (p, &i) in order.iter().enumerate() {
+                                pos_r[i] = p as i64;
+                            }
+                        }
                     }
                 }
             }
@@ -473,21 +486,26 @@ fn later_sums(order: &[usize], term: &[f64], by_position: &mut Vec<f64>, out: &m
     }
 }
 
-/// T·V_A, V_A and T·ξ of every user of `net` (0 for a silent user) into the buffers.
+/// T·V_A (±0 for a silent user: T·(±0)) and T·ξ (0 for a silent user) of every user of
+/// `net` into the buffers.
 #[inline(always)]
-fn per_user_terms(net: &NetworkRows<'_>, tv: &mut Vec<f64>, v: &mut Vec<f64>, txi: &mut Vec<f64>) {
+fn per_user_terms(net: &NetworkRows<'_>, tv: &mut Vec<f64>, txi: &mut Vec<f64>) {
     let nk = net.transmittance.len();
-    for buf in [&mut *tv, &mut *v, &mut *txi] {
+    for buf in [&mut *tv, &mut *txi] {
         buf.resize(nk, 0.0);
     }
     let (t, va, xi) = (net.transmittance, &net.modulation_variance[..nk], &net.excess_noise[..nk]);
-    let (tv, v, txi) = (&mut tv[..nk], &mut v[..nk], &mut txi[..nk]);
+    let (tv, txi) = (&mut tv[..nk], &mut txi[..nk]);
     for c in 0..nk {
-        let active = va[c] > 0.0;
-        tv[c] = if active { t[c] * va[c] } else { 0.0 };
-        v[c] = if active { va[c] } else { 0.0 };
-        txi[c] = if active { t[c] * xi[c] } else { 0.0 };
+        tv[c] = t[c] * va[c];
+        txi[c] = if va[c] > 0.0 { t[c] * xi[c] } else { 0.0 };
     }
+}
+
+/// Σ of `terms` from +0 in index order (the one-network path's totals).
+#[inline(always)]
+fn in_index_order(terms: &[f64]) -> f64 {
+    terms.iter().fold(0.0, |sum, &x| sum + x)
 }
 
 /// X_k of one network (the others' T·ξ over active users; a silent user's is the
@@ -534,13 +552,17 @@ fn others_of(total: f64, own: &[f64], v_r: &[f64], term: impl Fn(usize) -> f64, 
 }
 
 /// The gain order of one network into `order` (descending T, ties by index, as
-/// [`gain_order_of`]): for K ≤ [`RANK_ORDER_MAX_USERS`] each user's position counts the
-/// users ahead of it, a loop without branches; above, a sort.
+/// [`gain_order_of`]) and each user's place in it into `position`: for K ≤
+/// [`RANK_ORDER_MAX_USERS`] each user's position counts the users ahead of it, loops
+/// without branches; above, a sort.
 #[inline(always)]
 fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
     let k = t.len();
     if k > RANK_ORDER_MAX_USERS {
         gain_order_of(t, order);
+        for (p, &i) in order.iter().enumerate() {
+            position[i] = p;
+        }
         return;
     }
     // User i's position: the users j ahead of it (T_j > T_i, or equal with j < i),

@@ -15,6 +15,9 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// Mantissa bits of √2: mantissas above this are reduced to m/2 ∈ [√2/2, 1).
 const SQRT2_MANTISSA: u64 = 0x6_a09e_667f_3bcd;
 const MANTISSA_MASK: u64 = (1 << 52) - 1;
+/// See [`ln_reduce`]: added to an f64's bits, carries into the exponent iff the mantissa
+/// is above `SQRT2_MANTISSA`.
+const REDUCE_OFFSET: u64 = (1 << 52) - 1 - SQRT2_MANTISSA;
 /// Coefficients (constant term first) of the degree-6 fit of
 /// P(z) = (2·atanh(√z)/√z − 2)/z = 2/3 + 2z/5 + 2z²/7 + … on z ∈ [0, ((√2−1)/(√2+1))²]
 /// used by [`branch_free_ln`] (Chebyshev fit with mpmath 1.3 `chebyfit`, 50 digits).
@@ -63,16 +66,19 @@ pub fn branch_free_ln(x: f64) -> f64 {
 /// (e, f) with f in the same range, so callers may evaluate it on values they discard.
 #[inline(always)]
 pub(crate) fn ln_reduce(x: f64) -> (f64, f64) {
-    let bits = x.to_bits();
-    let exponent_bits = (bits >> 52) & 0x7ff;
-    let mantissa = bits & MANTISSA_MASK;
-    let above = mantissa > SQRT2_MANTISSA;
-    // m = mantissa with a biased exponent of 0 (m ∈ [1, √2]) or −1 (m/2 ∈ (√2/2, 1)).
-    let m = f64::from_bits(mantissa | (if above { 1022u64 } else { 1023u64 }) << 52);
+    // Adding 2^52 − 1 − SQRT2_MANTISSA carries into the exponent field exactly when the
+    // mantissa is above √2's (the input is then reduced to m/2): one integer add instead
+    // of a compare and two selects. The carried field is e + 1023 (+ 2048 if the sign
+    // bit was set, a value callers discard).
+    let shifted = x.to_bits().wrapping_add(REDUCE_OFFSET);
+    let exponent_field = shifted >> 52;
+    // m: the low bits plus SQRT2_MANTISSA + 1 give back the mantissa, with a biased
+    // exponent of 1022 (m/2 ∈ (√2/2, 1), after a carry) or 1023 (m ∈ [1, √2]).
+    let m = f64::from_bits((shifted & MANTISSA_MASK) + ((1022 << 52) + SQRT2_MANTISSA + 1));
     // e as f64 without an int→float conversion (which does not vectorize on every
-    // target): 2^52 + exponent_bits is exact, then subtract the bias.
-    let biased = f64::from_bits(0x4330_0000_0000_0000 | exponent_bits) - 4_503_599_627_371_519.0;
-    (biased + if above { 1.0 } else { 0.0 }, m - 1.0)
+    // target): 2^52 + exponent_field is exact, then subtract the bias.
+    let e = f64::from_bits(0x4330_0000_0000_0000 | exponent_field) - 4_503_599_627_371_519.0;
+    (e, m - 1.0)
 }
 
 /// Second half of [`branch_free_ln`]: ln(2^e·(1 + f)) from `s` = f/(2 + f). `s` only enters
@@ -402,6 +408,47 @@ mod tests {
         assert_eq!(ln(f64::INFINITY), f64::INFINITY);
         assert!(ln(-1.0).is_nan() && ln(f64::NAN).is_nan() && ln(f64::NEG_INFINITY).is_nan());
         println!("ln vs log: max {worst} ulp");
+    }
+
+    /// [`ln_reduce`] is exact: x = 2^e·(1 + f) with 1 + f ∈ [√2/2, √2], e an integer, for
+    /// positive normal x (random exponents and mantissas, and the mantissas next to the
+    /// switch at √2 and at 1 for several exponents); the switch is at √2's mantissa (it
+    /// stays in [1, √2], the next one is halved); any bit pattern (negative, infinite,
+    /// NaN, subnormal) gives a finite (e, f).
+    #[test]
+    fn ln_reduce_is_exact_and_switches_at_sqrt2() {
+        let check = |x: f64| {
+            let (e, f) = ln_reduce(x);
+            let m = 1.0 + f;
+            assert!(e.fract() == 0.0 && e.abs() <= 1024.0, "ln_reduce({x:e}): e = {e}");
+            assert!((std::f64::consts::FRAC_1_SQRT_2..=std::f64::consts::SQRT_2).contains(&m), "{x:e}: m = {m}");
+            // 2^e·m, with e split in two so that 2^e stays finite.
+            let back = m * 2f64.powi(e as i32 / 2) * 2f64.powi(e as i32 - e as i32 / 2);
+            assert_eq!(back.to_bits(), x.to_bits(), "ln_reduce({x:e}) = ({e}, {f:e})");
+        };
+        let mut state = 0x1234_5678_9abc_def1u64;
+        for _ in 0..200_000 {
+            let bits =
+                (((uniform(&mut state) * 2045.0) as u64 + 1) << 52) | (uniform(&mut state) * 2f64.powi(52)) as u64;
+            check(f64::from_bits(bits));
+        }
+        for exponent in [1u64, 500, 1022, 1023, 1024, 2046] {
+            for mantissa in [0, 1, SQRT2_MANTISSA - 1, SQRT2_MANTISSA, SQRT2_MANTISSA + 1, MANTISSA_MASK] {
+                check(f64::from_bits(exponent << 52 | mantissa));
+            }
+        }
+        assert_eq!(ln_reduce(std::f64::consts::SQRT_2), (0.0, std::f64::consts::SQRT_2 - 1.0));
+        let above = f64::from_bits(std::f64::consts::SQRT_2.to_bits() + 1);
+        assert_eq!(ln_reduce(above), (1.0, above / 2.0 - 1.0));
+        for _ in 0..100_000 {
+            let bits = (uniform(&mut state) * 2f64.powi(53)) as u64 * 2048 + (uniform(&mut state) * 2048.0) as u64;
+            let (e, f) = ln_reduce(f64::from_bits(bits));
+            assert!(e.is_finite() && f.is_finite(), "{bits:#x}");
+        }
+        for x in [0.0, -0.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 5e-324, f64::from_bits(u64::MAX)] {
+            let (e, f) = ln_reduce(x);
+            assert!(e.is_finite() && f.is_finite(), "{x:e}");
+        }
     }
 
     /// The one-`ln` form of ln(1 + a) against the C library's `log1p` (`f64::ln_1p`),

@@ -200,7 +200,7 @@ fn columns_of_unequal_length_are_a_programming_error() {
 }
 
 /// Rows of `rows` networks of `k` users: T with ties (drawn from a few levels) so that the
-/// gain order's tie-breaking is exercised, some silent users, ξ from 0 to 1e60, and
+/// gain order's tie-breaking is exercised, some silent users (V_A = +0 or −0), ξ from 0 to 1e60, and
 /// networks where one user's T·ξ or T·V_A is over half the total (the direct sums).
 fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) -> [Vec<f64>; 3] {
     let paper = settings.convention() == Convention::Paper;
@@ -214,7 +214,9 @@ fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) 
                 rng.range(1e-6, 0.999)
             });
             v.push(match rng.uniform() {
-                u if u < 0.15 => 0.0,
+                u if u < 0.1 => 0.0,
+                // −0 is a valid V_A (validated as ≥ 0): silent, like +0.
+                u if u < 0.15 => -0.0,
                 _ if i == dominant => rng.log_range(1e20, 1e40),
                 _ if paper => rng.log_range(1.0, 1e6),
                 _ => rng.log_range(1e-9, 1e6),

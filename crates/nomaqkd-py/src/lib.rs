@@ -5,7 +5,8 @@
 //! batched form in parallel with the GIL released.
 
 use nomaqkd::batch::{
-    channels_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows, RateColumns,
+    channels_into, row_sums_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows,
+    RateColumns,
 };
 use nomaqkd::power::validate_conversion;
 use nomaqkd::rates::{
@@ -358,13 +359,11 @@ fn eval_chunk(
         approximation_valid: or_scratch(approx_out, approx, nk),
     };
     user_rates_into(settings, &channels, &mut rates);
-    // Sums in input order, as `nomaqkd::rates::finish_report` forms them.
+    // Sums in input order, as `nomaqkd::rates::finish_report` forms them (`Iterator::sum`,
+    // which starts from −0).
     let f = slot_fraction(settings, k);
-    for r in 0..rows {
-        let row = &rates.secret_key_rate[r * k..(r + 1) * k];
-        sum[r] = row.iter().map(|&x| f * x).sum();
-        clipped[r] = row.iter().map(|&x| f * x.max(0.0)).sum();
-    }
+    row_sums_into(k, rates.secret_key_rate, -0.0, |x| f * x, sum);
+    row_sums_into(k, rates.secret_key_rate, -0.0, |x| f * x.max(0.0), clipped);
     Ok(())
 }
 

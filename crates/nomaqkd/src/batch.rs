@@ -331,6 +331,9 @@ pub struct ChannelScratch {
     /// of active users (0 if silent).
     tv: Vec<f64>,
     txi: Vec<f64>,
+    /// Per network of the block: Σ T and the total of T·ξ over active users.
+    sum_t: Vec<f64>,
+    total_txi: Vec<f64>,
     /// One network's SIC order and positions.
     order: Vec<usize>,
     position: Vec<usize>,
@@ -393,6 +396,12 @@ pub fn channels_into(
     // loop that vectorizes. A silent user's V_A is ±0 itself, so V_A is its own term.
     s.position.resize(k, 0);
     per_user_terms(net, &mut s.tv, &mut s.txi);
+    // Σ T and the total of T·ξ of every network, in index order (the totals of T·V_A and
+    // V_A, read only under `cih`, are formed there).
+    s.sum_t.resize(rows, 0.0);
+    s.total_txi.resize(rows, 0.0);
+    row_sums_into(k, net.transmittance, 0.0, |t| t, &mut s.sum_t);
+    row_sums_into(k, &s.txi, 0.0, |x| x, &mut s.total_txi);
     for r in 0..rows {
         let row = r * k..(r + 1) * k;
         let (t_r, v_r, xi_r) =
@@ -400,14 +409,8 @@ pub fn channels_into(
         let (t_r, v_r, xi_r) = (&t_r[..k], &v_r[..k], &xi_r[..k]);
         let (tv, txi) = (&s.tv[row.clone()], &s.txi[row.clone()]);
         let (tv, v, txi) = (&tv[..k], v_r, &txi[..k]);
-        // Σ T and the total of T·ξ over active users, in index order (the totals of
-        // T·V_A and V_A, read only under `cih`, are formed there).
-        let (mut total_txi, mut sum_t) = (0.0, 0.0);
-        for i in 0..k {
-            total_txi += txi[i];
-            sum_t += t_r[i];
-        }
-        out.joint_channel_physical[r] = sum_t <= 1.0;
+        let total_txi = s.total_txi[r];
+        out.joint_channel_physical[r] = s.sum_t[r] <= 1.0;
         let x_r = &mut out.other_excess_noise[row.clone()];
         other_excess_noise_of(uses_x, total_txi, txi, v_r, t_r, xi_r, x_r);
         let (vi_r, vl_r) = (&mut out.interference[row.clone()], &mut out.literal_interference[row.clone()]);
@@ -499,6 +502,38 @@ fn per_user_terms(net: &NetworkRows<'_>, tv: &mut Vec<f64>, txi: &mut Vec<f64>) 
     for c in 0..nk {
         tv[c] = t[c] * va[c];
         txi[c] = if va[c] > 0.0 { t[c] * xi[c] } else { 0.0 };
+    }
+}
+
+/// Σ over each row of `values` (rows of `k`, row-major) of `map(x)`, added from `init` in
+/// index order, into `out` (one element per row): the sums a loop per row forms, bit for
+/// bit, with the dependent additions of four rows interleaved (each row's chain of K
+/// additions is otherwise bound by the latency of an addition). Start from +0 for the
+/// one-network path's totals, from −0 for `Iterator::sum`'s.
+///
+/// # Panics
+/// If `values` does not hold `out.len()` rows of `k`.
+#[inline(always)]
+pub fn row_sums_into(k: usize, values: &[f64], init: f64, map: impl Fn(f64) -> f64, out: &mut [f64]) {
+    let rows = out.len();
+    assert_eq!(values.len(), rows * k, "row_sums_into: values of length rows·K");
+    let quads = rows / 4;
+    for (q, sums) in out[..4 * quads].chunks_exact_mut(4).enumerate() {
+        let block = &values[4 * q * k..4 * (q + 1) * k];
+        let (a, rest) = block.split_at(k);
+        let (b, rest) = rest.split_at(k);
+        let (c, d) = rest.split_at(k);
+        let mut acc = [init; 4];
+        for i in 0..k {
+            acc[0] += map(a[i]);
+            acc[1] += map(b[i]);
+            acc[2] += map(c[i]);
+            acc[3] += map(d[i]);
+        }
+        sums.copy_from_slice(&acc);
+    }
+    for r in 4 * quads..rows {
+        out[r] = values[r * k..(r + 1) * k].iter().fold(init, |sum, &x| sum + map(x));
     }
 }
 

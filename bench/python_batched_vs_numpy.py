@@ -6,7 +6,7 @@ convention, exact model, NOMA with SIC in gain order (SPEC §2-§4), xi = 0.1,
 delta^2 = 0.0256, eta = 0.92. Both sides get the same inputs; the script checks
 that they agree and prints the medians and the ratio.
 
-    python bench/python_batched_vs_numpy.py [--repeats 7] [--n 62500] [--k 16]
+    python bench/python_batched_vs_numpy.py [--repeats 7] [--block 5] [--n 62500] [--k 16]
 
 The NumPy side below is written from SPEC's formulas for this benchmark only
 (it is not used by the package). It runs single-threaded (element-wise NumPy).
@@ -16,6 +16,14 @@ the sums), and both again with out= (the previous result's arrays overwritten,
 as a loop over batches of one shape would do). It uses rayon's default pool
 (RAYON_NUM_THREADS, default: all cores); a second measurement with
 RAYON_NUM_THREADS=1 runs in a child process.
+
+Timing: `--repeats` rounds; in each round every contender (NumPy and the four
+variants) runs a block of `--block` calls back to back, as a loop over batches
+would call it, in an order that rotates from round to round (so that load from
+other processes hits all alike). Medians are over all calls. One more line times
+the default call right after a NumPy run, call by call: NumPy's temporaries
+(10^4 page faults per call) leave glibc's heap trimmed, so that call faults its
+new output arrays in again (~150 faults, 68 MB), which back-to-back calls do not.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -86,12 +95,22 @@ def make_inputs(n: int, k: int, seed: int = 2026):
     return t, va
 
 
-def times_of(fn, repeats: int) -> list:
+FAULTS: dict = {}
+
+
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def times_of(fn, repeats: int, label: str = "") -> list:
+    """Wall times (s) of `repeats` calls; the page faults of each call go to FAULTS[label]."""
     times = []
     for _ in range(repeats):
+        faults = minor_faults()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+        FAULTS.setdefault(label, []).append(minor_faults() - faults)
     return times
 
 
@@ -109,19 +128,31 @@ VARIANTS = {
 }
 
 
-def time_variants(t, va, repeats: int, extra=None) -> dict:
-    """Median-ready times (s) of every variant, interleaved (and with `extra`, a
-    second function timed in the same rounds, under the key "numpy")."""
+def time_variants(t, va, repeats: int, block: int, extra=None) -> dict:
+    """Median-ready times (s) of every variant (and with `extra`, a second function
+    timed in the same rounds, under the key "numpy"): `repeats` rounds of a block of
+    `block` back-to-back calls of each, in a rotating order."""
     previous = {d: rust_call(t, va, details=d) for d in (True, False)}
-    times = {name: [] for name in VARIANTS}
+    fns = {}
+    for name, v in VARIANTS.items():
+        out = previous[v["details"]] if v["reuse"] else None
+        fns[name] = lambda v=v, out=out: rust_call(t, va, v["details"], out)
     if extra is not None:
-        times["numpy"] = []
+        fns["numpy"] = extra
+    names = list(fns)
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            times[name] += times_of(fns[name], block, name)
+    return times
+
+
+def time_after(t, va, repeats: int, before) -> list:
+    """Times (s) of the default call, each right after a call of `before`."""
+    times = []
     for _ in range(repeats):
-        for name, v in VARIANTS.items():
-            out = previous[v["details"]] if v["reuse"] else None
-            times[name] += times_of(lambda: rust_call(t, va, v["details"], out), 1)
-        if extra is not None:
-            times["numpy"] += times_of(extra, 1)
+        before()
+        times += times_of(lambda: rust_call(t, va), 1, "after numpy")
     return times
 
 
@@ -129,14 +160,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=62_500)
     ap.add_argument("--k", type=int, default=16)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=7, help="rounds")
+    ap.add_argument("--block", type=int, default=5, help="back-to-back calls per contender and round")
     ap.add_argument("--rust-only", action="store_true", help="(internal) time only the batched call, print JSON")
     args = ap.parse_args()
     t, va = make_inputs(args.n, args.k)
     rust_call(t[:10], va[:10])  # warm-up: thread pool, imports
 
     if args.rust_only:
-        print(json.dumps(time_variants(t, va, args.repeats)))
+        print(json.dumps(time_variants(t, va, args.repeats, args.block)))
         return 0
 
     evals = args.n * args.k
@@ -152,9 +184,11 @@ def main() -> int:
 
     load = os.getloadavg()[0]
     # Interleave all variants and NumPy so that load from other processes hits them alike.
-    times = time_variants(t, va, args.repeats, extra=lambda: numpy_rates(t, va))
+    times = time_variants(t, va, args.repeats, args.block, extra=lambda: numpy_rates(t, va))
+    after_numpy = time_after(t, va, args.repeats, lambda: numpy_rates(t, va))
     child = subprocess.run(
-        [sys.executable, __file__, "--rust-only", "--n", str(args.n), "--k", str(args.k), "--repeats", str(args.repeats)],
+        [sys.executable, __file__, "--rust-only", "--n", str(args.n), "--k", str(args.k),
+         "--repeats", str(args.repeats), "--block", str(args.block)],
         env={**os.environ, "RAYON_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
@@ -165,22 +199,25 @@ def main() -> int:
 
     print(f"user-evaluations: {evals:,} (N = {args.n:,} x K = {args.k}), standard / exact / noma gain order")
     print(f"numpy {np.__version__}, nomaqkd {nomaqkd.__version__}, {os.cpu_count()} CPUs, "
-          f"medians (min) of {args.repeats}, 1-min load average at start {load:.2f}")
+          f"medians (min) of {args.repeats} rounds x {args.block} back-to-back calls, "
+          f"1-min load average at start {load:.2f}")
     print("agreement (nomaqkd vs NumPy transcription):")
     print(f"  max rel diff I_k            {max_rel_info:.3e}")
     print(f"  max rel diff chi_k (active) {max_rel_chi:.3e}")
     print(f"  max abs diff SKR_k          {max_abs_skr:.3e} bit/symbol (rel, floor 1e-3: {max_rel_skr:.3e})")
     print(f"  max rel diff sum SKR        {max_rel_sum:.3e}")
 
-    def line(label, values):
+    def line(label, values, faults=None):
         med = statistics.median(values)
+        pf = f", page faults/call {statistics.median(faults):>6.0f}" if faults else ""
         print(f"{label:<44}: {med * 1e3:8.1f} ms  ({med / evals * 1e9:6.1f} ns/user), min {min(values) * 1e3:6.1f} ms, "
-              f"NumPy/this {t_numpy / med:5.1f}x")
+              f"NumPy/this {t_numpy / med:5.1f}x{pf}")
 
-    line("NumPy vectorised (1 thread)", times["numpy"])
+    line("NumPy vectorised (1 thread)", times["numpy"], FAULTS["numpy"])
     for name in VARIANTS:
-        line(f"nomaqkd batched {name} ({os.cpu_count()} thr.)", times[name])
+        line(f"nomaqkd batched {name} ({os.cpu_count()} thr.)", times[name], FAULTS[name])
         line(f"nomaqkd batched {name} (1 thread)", times1[name])
+    line(f"default, right after a NumPy run ({os.cpu_count()} thr.)", after_numpy, FAULTS["after numpy"])
     ok_agree = max_rel_info < 1e-12 and max_rel_chi < 1e-9 and max_abs_skr < 1e-9
     print(f"agreement: {'PASS' if ok_agree else 'FAIL'}")
     for name in VARIANTS:

@@ -15,9 +15,6 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// Mantissa bits of √2: mantissas above this are reduced to m/2 ∈ [√2/2, 1).
 const SQRT2_MANTISSA: u64 = 0x6_a09e_667f_3bcd;
 const MANTISSA_MASK: u64 = (1 << 52) - 1;
-/// See [`ln_reduce`]: added to an f64's bits, carries into the exponent iff the mantissa
-/// is above `SQRT2_MANTISSA`.
-const REDUCE_OFFSET: u64 = (1 << 52) - 1 - SQRT2_MANTISSA;
 /// Coefficients (constant term first) of the degree-6 fit of
 /// P(z) = (2·atanh(√z)/√z − 2)/z = 2/3 + 2z/5 + 2z²/7 + … on z ∈ [0, ((√2−1)/(√2+1))²]
 /// used by [`branch_free_ln`] (Chebyshev fit with mpmath 1.3 `chebyfit`, 50 digits).
@@ -66,19 +63,16 @@ pub fn branch_free_ln(x: f64) -> f64 {
 /// (e, f) with f in the same range, so callers may evaluate it on values they discard.
 #[inline(always)]
 pub(crate) fn ln_reduce(x: f64) -> (f64, f64) {
-    // Adding 2^52 − 1 − SQRT2_MANTISSA carries into the exponent field exactly when the
-    // mantissa is above √2's (the input is then reduced to m/2): one integer add instead
-    // of a compare and two selects. The carried field is e + 1023 (+ 2048 if the sign
-    // bit was set, a value callers discard).
-    let shifted = x.to_bits().wrapping_add(REDUCE_OFFSET);
-    let exponent_field = shifted >> 52;
-    // m: the low bits plus SQRT2_MANTISSA + 1 give back the mantissa, with a biased
-    // exponent of 1022 (m/2 ∈ (√2/2, 1), after a carry) or 1023 (m ∈ [1, √2]).
-    let m = f64::from_bits((shifted & MANTISSA_MASK) + ((1022 << 52) + SQRT2_MANTISSA + 1));
+    let bits = x.to_bits();
+    let exponent_bits = (bits >> 52) & 0x7ff;
+    let mantissa = bits & MANTISSA_MASK;
+    let above = mantissa > SQRT2_MANTISSA;
+    // m = mantissa with a biased exponent of 0 (m ∈ [1, √2]) or −1 (m/2 ∈ (√2/2, 1)).
+    let m = f64::from_bits(mantissa | (if above { 1022u64 } else { 1023u64 }) << 52);
     // e as f64 without an int→float conversion (which does not vectorize on every
-    // target): 2^52 + exponent_field is exact, then subtract the bias.
-    let e = f64::from_bits(0x4330_0000_0000_0000 | exponent_field) - 4_503_599_627_371_519.0;
-    (e, m - 1.0)
+    // target): 2^52 + exponent_bits is exact, then subtract the bias.
+    let biased = f64::from_bits(0x4330_0000_0000_0000 | exponent_bits) - 4_503_599_627_371_519.0;
+    (biased + if above { 1.0 } else { 0.0 }, m - 1.0)
 }
 
 /// Second half of [`branch_free_ln`]: ln(2^e·(1 + f)) from `s` = f/(2 + f). `s` only enters

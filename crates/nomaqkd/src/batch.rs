@@ -28,8 +28,10 @@
 //! (same sums in the same order; Σ V_a,i only under `--literal-eq6`, the one setting that
 //! reads it, else 0), with loops over a row's users that vectorize. Criterion
 //! `channels/64x16` (64 networks of 16 users) against a per-network loop of
-//! `gain_order_of` + `for_each_user_channel_of`: 12.3 vs 17.3 µs with AVX-512 + FMA,
-//! 15.0 vs 16.2 µs with AVX2 + FMA, 21.1 vs 16.5 µs (slower) at the baseline target.
+//! `gain_order_of` + `for_each_user_channel_of`, one run of each build (2026-11-27,
+//! docs/BENCHMARKS.md): 11.2 vs 19.3 µs with AVX-512 + FMA, 11.7 vs 18.3 µs with AVX2 + FMA,
+//! 23.8 vs 16.5 µs (slower) at the baseline target. Per-row sums run four rows at a time
+//! ([`row_sums_into`]).
 
 use crate::convention::Access;
 use crate::convention::{Model, Settings};

@@ -16,7 +16,8 @@
 mod common;
 use common::SplitMix;
 use nomaqkd::batch::{
-    channels_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows, RateColumns,
+    channels_into, row_sums_into, user_rates_into, ChannelColumns, ChannelScratch, NetworkChannels, NetworkRows,
+    RateColumns,
 };
 use nomaqkd::entropy::{heterodyne_conditional_eigenvalue, two_mode_eigenvalues};
 use nomaqkd::rates::{epr_variance, receiver_input_noise};
@@ -323,4 +324,38 @@ fn network_columns_of_unequal_length_are_a_programming_error() {
         joint_channel_physical: &mut j,
     };
     channels_into(&Settings::standard(), &net, None, &mut ChannelScratch::default(), &mut out);
+}
+
+/// `row_sums_into` equals a fold per row (from the same start, in index order) bit for bit:
+/// 0 to 9 rows (whole groups of four and remainders), K from 1 to 17, values of mixed sign
+/// and magnitude (so that the order of the additions changes the rounding), ±0 rows, with
+/// and without a map, from +0 and from −0.
+#[test]
+fn row_sums_equal_a_fold_per_row() {
+    let mut rng = SplitMix(0x5eed_0f_5u64);
+    for k in 1..=17 {
+        for rows in 0..=9 {
+            let values: Vec<f64> = (0..rows * k)
+                .map(|c| match c % 7 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    _ => (rng.uniform() - 0.5) * rng.log_range(1e-8, 1e8),
+                })
+                .collect();
+            for init in [0.0, -0.0] {
+                let map = |x: f64| 0.25 * x.max(0.0) + x;
+                let mut got = vec![f64::NAN; rows];
+                let mut got_plain = vec![f64::NAN; rows];
+                row_sums_into(k, &values, init, map, &mut got);
+                row_sums_into(k, &values, init, |x| x, &mut got_plain);
+                for r in 0..rows {
+                    let row = &values[r * k..(r + 1) * k];
+                    let want = row.iter().fold(init, |sum, &x| sum + map(x));
+                    let want_plain = row.iter().fold(init, |sum, &x| sum + x);
+                    assert_eq!(got[r].to_bits(), want.to_bits(), "K = {k}, row {r} of {rows}, init {init:?}");
+                    assert_eq!(got_plain[r].to_bits(), want_plain.to_bits(), "K = {k}, row {r} of {rows}");
+                }
+            }
+        }
+    }
 }

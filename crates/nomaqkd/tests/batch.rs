@@ -332,7 +332,7 @@ fn network_columns_of_unequal_length_are_a_programming_error() {
 /// and without a map, from +0 and from −0.
 #[test]
 fn row_sums_equal_a_fold_per_row() {
-    let mut rng = SplitMix(0x5eed_0f_5u64);
+    let mut rng = SplitMix(0x05ee_d0f5_u64);
     for k in 1..=17 {
         for rows in 0..=9 {
             let values: Vec<f64> = (0..rows * k)

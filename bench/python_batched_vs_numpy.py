@@ -19,11 +19,15 @@ RAYON_NUM_THREADS=1 runs in a child process.
 
 Timing: `--repeats` rounds; in each round every contender (NumPy and the four
 variants) runs a block of `--block` calls back to back, as a loop over batches
-would call it, in an order that rotates from round to round (so that load from
-other processes hits all alike). Medians are over all calls. One more line times
-the default call right after a NumPy run, call by call: NumPy's temporaries
-(10^4 page faults per call) leave glibc's heap trimmed, so that call faults its
-new output arrays in again (~150 faults, 68 MB), which back-to-back calls do not.
+would call it, in an order that rotates from round to round (so that slow drifts
+of the machine's speed hit all alike; a NumPy block lasts ~1 s, a nomaqkd block
+~0.1-0.2 s, so short bursts of load do not). Medians are over all calls. One more
+line times the default call right after a NumPy run, call by call, as earlier
+versions of this script did. The page faults per call are printed: whether a call
+with new output arrays gets recycled heap memory or fresh pages that the kernel
+must zero depends on the C library's heap, i.e. on what ran before (docs/BENCHMARKS.md).
+Set GLIBC_TUNABLES (e.g. glibc.malloc.trim_threshold and mmap_threshold) to make
+glibc keep freed memory for both sides.
 """
 
 from __future__ import annotations
@@ -183,7 +187,7 @@ def main() -> int:
     max_rel_sum = rel(rust.sum_secret_key_rate, ref[3])
 
     load = os.getloadavg()[0]
-    # Interleave all variants and NumPy so that load from other processes hits them alike.
+    # All variants and NumPy in rotating blocks, so that drifts of the machine's speed hit them alike.
     times = time_variants(t, va, args.repeats, args.block, extra=lambda: numpy_rates(t, va))
     after_numpy = time_after(t, va, args.repeats, lambda: numpy_rates(t, va))
     child = subprocess.run(

@@ -329,8 +329,8 @@ pub struct NetworkChannels<'a> {
 /// Reusable buffers of [`channels_into`] (one per thread).
 #[derive(Debug, Default, Clone)]
 pub struct ChannelScratch {
-    /// The block's per-user terms: T·V_A (0 for a silent user, whose V_A is 0) and T·ξ
-    /// of active users (0 if silent).
+    /// The block's per-user terms: T·V_A (±0 for a silent user, whose V_A is ±0) and T·ξ
+    /// of active users (+0 if silent).
     tv: Vec<f64>,
     txi: Vec<f64>,
     /// Per network of the block: Σ T and the total of T·ξ over active users.

@@ -201,7 +201,7 @@ fn columns_of_unequal_length_are_a_programming_error() {
 }
 
 /// Rows of `rows` networks of `k` users: T with ties (drawn from a few levels) so that the
-/// gain order's tie-breaking is exercised, some silent users (V_A = +0 or −0), ξ from 0 to 1e60, and
+/// gain order's tie-breaking is exercised, some silent users (V_A = +0 or −0), ξ from ±0 to 1e60, and
 /// networks where one user's T·ξ or T·V_A is over half the total (the direct sums).
 fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) -> [Vec<f64>; 3] {
     let paper = settings.convention() == Convention::Paper;
@@ -224,6 +224,7 @@ fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) 
             });
             xi.push(match rng.uniform() {
                 u if u < 0.1 => 0.0,
+                u if u < 0.15 => -0.0,
                 _ if i == dominant => rng.log_range(1e20, 1e60),
                 _ => rng.log_range(1e-6, 2.0),
             });

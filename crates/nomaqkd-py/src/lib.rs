@@ -238,25 +238,44 @@ struct Scratch {
     t: Vec<f64>,
     v: Vec<f64>,
     xi: Vec<f64>,
-    literal: Vec<f64>,
-    vi: Vec<f64>,
-    xk: Vec<f64>,
-    exceeds: Vec<bool>,
-    approx: Vec<bool>,
+    literal: Vec<MaybeUninit<f64>>,
+    vi: Vec<MaybeUninit<f64>>,
+    xk: Vec<MaybeUninit<f64>>,
+    exceeds: Vec<MaybeUninit<bool>>,
+    approx: Vec<MaybeUninit<bool>>,
     bookkeeping: ChannelScratch,
 }
 
 /// `out` if it was requested (non-empty), else `len` elements of `scratch` (grown if
-/// needed; their contents are stale values of earlier chunks, overwritten by the callee).
-fn or_scratch<'a, T: Copy + Default>(out: &'a mut [T], scratch: &'a mut Vec<T>, len: usize) -> &'a mut [T] {
+/// needed), both to be written whole by the callee.
+fn or_scratch<'a, T: Copy>(
+    out: &'a mut [MaybeUninit<T>],
+    scratch: &'a mut Vec<MaybeUninit<T>>,
+    len: usize,
+) -> &'a mut [MaybeUninit<T>] {
     if out.is_empty() {
         if scratch.len() < len {
-            scratch.resize(len, T::default());
+            scratch.resize(len, MaybeUninit::uninit());
         }
         &mut scratch[..len]
     } else {
         out
     }
+}
+
+/// The values of an output column that the library's batch functions have written
+/// whole.
+///
+/// # Safety
+/// Every element of `column` must have been written: true of each output of
+/// `channels_into`, `user_rates_into` and `row_sums_into` once they return (their
+/// contract, `nomaqkd::batch::OutColumn`; tests/batch.rs fills the outputs with a
+/// sentinel first and finds none left).
+#[allow(unsafe_code)]
+unsafe fn written<T>(column: &[MaybeUninit<T>]) -> &[T] {
+    // SAFETY: every element is initialized (the caller's contract), and `MaybeUninit<T>`
+    // has the layout of `T`.
+    unsafe { &*(column as *const [MaybeUninit<T>] as *const [T]) }
 }
 
 /// Rows `first..first + rows` of an (N, K) input as one contiguous slice: borrowed when
@@ -288,6 +307,7 @@ fn rows_of<'a>(a: &'a ArrayView2<'_, f64>, first: usize, rows: usize, buf: &'a m
 /// bookkeeping (`for_each_user_channel_of`), then one call of the columns kernel for the
 /// whole chunk (`nomaqkd::batch::user_rates_into`), then the per-row sums.
 #[inline(always)]
+#[allow(unsafe_code)]
 fn eval_chunk(
     settings: &Settings,
     input: &BatchIn<'_>,
@@ -340,6 +360,8 @@ fn eval_chunk(
     };
     channels_into(settings, &network, explicit, bookkeeping, &mut network_out);
     let NetworkChannels { other_excess_noise: xk, interference: vi, literal_interference: literal, .. } = network_out;
+    // SAFETY: `channels_into` has written these outputs whole.
+    let (xk, vi, literal) = unsafe { (written(xk), written(vi), written(literal)) };
     let channels = ChannelColumns {
         transmittance: t_all,
         modulation_variance: v_all,
@@ -359,11 +381,13 @@ fn eval_chunk(
         approximation_valid: or_scratch(approx_out, approx, nk),
     };
     user_rates_into(settings, &channels, &mut rates);
+    // SAFETY: `user_rates_into` has written its outputs whole.
+    let skr = unsafe { written(rates.secret_key_rate) };
     // Sums in input order, as `nomaqkd::rates::finish_report` forms them (`Iterator::sum`,
     // which starts from −0).
     let f = slot_fraction(settings, k);
-    row_sums_into(k, rates.secret_key_rate, -0.0, |x| f * x, sum);
-    row_sums_into(k, rates.secret_key_rate, -0.0, |x| f * x.max(0.0), clipped);
+    row_sums_into(k, skr, -0.0, |x| f * x, sum);
+    row_sums_into(k, skr, -0.0, |x| f * x.max(0.0), clipped);
     Ok(())
 }
 
@@ -427,9 +451,9 @@ mod simd {
 
 /// Output slices of the batched evaluation, row-major: the whole (N, K) and (N,) arrays,
 /// or one work item's share of them (`CHUNK_ROWS` rows, fewer in the last). The
-/// `details` ones are empty when not requested. The elements are `&mut [T]` once a
-/// worker has initialized them, [`Slot`]s before.
-struct OutSlices<'a, F = &'a mut [f64], B = &'a mut [bool], I = &'a mut [i64]> {
+/// `details` ones are empty when not requested. The elements are [`Slot`]s, then, in a
+/// worker, `&mut [MaybeUninit<T>]` to be written whole.
+struct OutSlices<'a, F = &'a mut [MaybeUninit<f64>], B = &'a mut [MaybeUninit<bool>], I = &'a mut [MaybeUninit<i64>]> {
     /// mi, chi, skr, plob, interference, other_excess_noise.
     f64s: [F; 6],
     /// physical, silent, exceeds_plob, approximation_valid.
@@ -452,7 +476,7 @@ enum Slot<'a, T> {
     Reused(&'a mut [T]),
 }
 
-impl<'a, T: Copy + Default> Slot<'a, T> {
+impl<'a, T: Copy> Slot<'a, T> {
     /// The slot cut into `items` pieces of `chunk` elements (see [`pieces`]).
     fn pieces(self, chunk: usize, items: usize) -> std::vec::IntoIter<Slot<'a, T>> {
         match self {
@@ -461,43 +485,34 @@ impl<'a, T: Copy + Default> Slot<'a, T> {
         }
     }
 
-    /// The elements, initialized: a reused array's as they are; a new array's set to the
-    /// default (0, false) first, a pass over a work item's share in the cache just before
-    /// the evaluation overwrites it (instead of a pass over the whole arrays by one thread
-    /// while holding the GIL, as `np.zeros` would).
-    fn init(self) -> &'a mut [T] {
+    /// The elements, to be written whole by the evaluation (no pass that sets a new
+    /// array to zeros first: the evaluation's own stores are the first to touch it).
+    #[allow(unsafe_code)]
+    fn writable(self) -> &'a mut [MaybeUninit<T>] {
         match self {
-            Slot::New(s) => filled(s),
-            Slot::Reused(s) => s,
+            Slot::New(s) => s,
+            // SAFETY: `MaybeUninit<T>` has the layout of `T`; the evaluation writes only
+            // values (`MaybeUninit::write`), never an uninitialized one, so the caller's
+            // array stays initialized.
+            Slot::Reused(s) => unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) },
         }
     }
 }
 
 impl<'a> SlotOut<'a> {
-    /// Every slot initialized ([`Slot::init`]).
-    fn initialized(self) -> OutSlices<'a> {
+    /// Every slot writable ([`Slot::writable`]).
+    fn writable(self) -> OutSlices<'a> {
         let OutSlices { f64s, bools, ints, sum, clipped, joint, _lifetime } = self;
         OutSlices {
-            f64s: f64s.map(Slot::init),
-            bools: bools.map(Slot::init),
-            ints: ints.map(Slot::init),
-            sum: sum.init(),
-            clipped: clipped.init(),
-            joint: joint.init(),
+            f64s: f64s.map(Slot::writable),
+            bools: bools.map(Slot::writable),
+            ints: ints.map(Slot::writable),
+            sum: sum.writable(),
+            clipped: clipped.writable(),
+            joint: joint.writable(),
             _lifetime,
         }
     }
-}
-
-/// `slice` with every element set to `T::default()`.
-#[allow(unsafe_code)]
-fn filled<T: Copy + Default>(slice: &mut [MaybeUninit<T>]) -> &mut [T] {
-    for x in slice.iter_mut() {
-        x.write(T::default());
-    }
-    // SAFETY: every element was initialized just above, and `MaybeUninit<T>` has the
-    // layout of `T`.
-    unsafe { &mut *(slice as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// A new C-contiguous numpy array of shape `dims` whose elements are not written yet.
@@ -571,7 +586,7 @@ fn run_batch(
         .into_par_iter()
         .enumerate()
         .map_init(Scratch::default, |s, (item, piece)| {
-            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.initialized())
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.writable())
         })
         .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);
@@ -771,8 +786,8 @@ fn rates_batch<'py>(
     };
     // Outputs are new numpy arrays, left unwritten here (not `np.zeros`: a pass over up
     // to 68 B per user by this thread, with the GIL held), or the caller's `out=` arrays;
-    // they are written in place by the workers with the GIL released; each worker first
-    // zeroes its share (cache-resident), then evaluates into it. Arrays not requested
+    // they are written in place by the workers with the GIL released, by the
+    // evaluation's own stores (no pass that zeroes them first). Arrays not requested
     // (`details = false`) are not created.
     let noma = settings.access() == Access::Noma;
     let asymptotic = settings.model() == Model::Asymptotic;

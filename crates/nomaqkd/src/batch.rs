@@ -45,6 +45,91 @@ use crate::rates::{
     RANK_ORDER_MAX_USERS,
 };
 use std::f64::consts::LOG2_E;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
+/// An output column of [`user_rates_into`], [`channels_into`] and [`row_sums_into`],
+/// which never read it and write every element of each output they fill (all of them,
+/// except [`NetworkChannels`]' positions and order outside `noma`): a slice of
+/// initialized values (`[T]`), or memory not written yet (`[MaybeUninit<T>]`, such as a
+/// new array), which they initialize whole. The second spares a caller a pass that sets
+/// new memory to zeros just before it is overwritten. A `Vec<T>` is its slice.
+/// tests/batch.rs (`outputs_are_written_whole`) checks that no element is left out.
+pub trait OutColumn<T: Copy> {
+    /// A range of elements ([`OutColumn::part`]).
+    type Part: OutColumn<T> + ?Sized;
+    /// Number of elements.
+    fn len(&self) -> usize;
+    /// Whether there are no elements.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Element `i` set to `value`.
+    ///
+    /// # Panics
+    /// If `i` is out of bounds.
+    fn set(&mut self, i: usize, value: T);
+    /// Elements `range`.
+    ///
+    /// # Panics
+    /// If `range` is out of bounds.
+    fn part(&mut self, range: Range<usize>) -> &mut Self::Part;
+    /// Every element set to `value`.
+    #[inline(always)]
+    fn fill_with(&mut self, value: T) {
+        for i in 0..self.len() {
+            self.set(i, value);
+        }
+    }
+}
+
+impl<T: Copy> OutColumn<T> for [T] {
+    type Part = [T];
+    #[inline(always)]
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    #[inline(always)]
+    fn set(&mut self, i: usize, value: T) {
+        self[i] = value;
+    }
+    #[inline(always)]
+    fn part(&mut self, range: Range<usize>) -> &mut Self::Part {
+        &mut self[range]
+    }
+}
+
+impl<T: Copy> OutColumn<T> for Vec<T> {
+    type Part = [T];
+    #[inline(always)]
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    #[inline(always)]
+    fn set(&mut self, i: usize, value: T) {
+        self[i] = value;
+    }
+    #[inline(always)]
+    fn part(&mut self, range: Range<usize>) -> &mut Self::Part {
+        &mut self[range]
+    }
+}
+
+impl<T: Copy> OutColumn<T> for [MaybeUninit<T>] {
+    type Part = [MaybeUninit<T>];
+    #[inline(always)]
+    fn len(&self) -> usize {
+        <[MaybeUninit<T>]>::len(self)
+    }
+    #[inline(always)]
+    fn set(&mut self, i: usize, value: T) {
+        self[i].write(value);
+    }
+    #[inline(always)]
+    fn part(&mut self, range: Range<usize>) -> &mut Self::Part {
+        &mut self[range]
+    }
+}
 
 /// Inputs of [`user_rates_into`]: the fields of [`UserChannel`] as equal-length columns,
 /// one element per user (SNU for variances). Values are not validated here.
@@ -65,25 +150,27 @@ pub struct ChannelColumns<'a> {
 }
 
 /// Outputs of [`user_rates_into`], one element per user: the fields of
-/// [`UserRate`](crate::rates::UserRate) as columns (bits per symbol for rates).
+/// [`UserRate`](crate::rates::UserRate) as columns (bits per symbol for rates), slices
+/// of values (`F = [f64]`, `B = [bool]`) or of memory not written yet
+/// (`[MaybeUninit<f64>]`, `[MaybeUninit<bool>]`, see [`OutColumn`]).
 #[derive(Debug)]
-pub struct RateColumns<'a> {
+pub struct RateColumns<'a, F: ?Sized = [f64], B: ?Sized = [bool]> {
     /// I_k.
-    pub mutual_information: &'a mut [f64],
+    pub mutual_information: &'a mut F,
     /// χ_k.
-    pub holevo: &'a mut [f64],
+    pub holevo: &'a mut F,
     /// SKR_k = η·I_k − χ_k (0 for a silent user).
-    pub secret_key_rate: &'a mut [f64],
+    pub secret_key_rate: &'a mut F,
     /// −log2(1 − T_k).
-    pub plob_bound: &'a mut [f64],
+    pub plob_bound: &'a mut F,
     /// The exact state's eigenvalues are ≥ 1 − 1e-9 (true for a silent user).
-    pub physical: &'a mut [bool],
+    pub physical: &'a mut B,
     /// SKR_k > PLOB bound.
-    pub exceeds_plob: &'a mut [bool],
+    pub exceeds_plob: &'a mut B,
     /// V_A,k = 0.
-    pub silent: &'a mut [bool],
+    pub silent: &'a mut B,
     /// Asymptotic model: λ̃2, λ̃_het ≥ 1 (true for a silent user); false under `exact`.
-    pub approximation_valid: &'a mut [bool],
+    pub approximation_valid: &'a mut B,
 }
 
 /// Per-user key-rate figures for every element of `channels` into `out` (SPEC §4;
@@ -92,7 +179,11 @@ pub struct RateColumns<'a> {
 /// # Panics
 /// If the columns do not all have the same length (a programming error, not bad input).
 #[inline(always)]
-pub fn user_rates_into(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_>) {
+pub fn user_rates_into<F, B>(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_, F, B>)
+where
+    F: OutColumn<f64> + ?Sized,
+    B: OutColumn<bool> + ?Sized,
+{
     let n = channels.transmittance.len();
     let lengths = [
         channels.modulation_variance.len(),
@@ -201,7 +292,11 @@ const BLOCK_USERS: usize = 64;
 ///
 /// tests/batch.rs checks the result against `user_rate` over random and extreme inputs.
 #[inline(always)]
-fn standard_exact_columns(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_>) {
+fn standard_exact_columns<F, B>(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_, F, B>)
+where
+    F: OutColumn<f64> + ?Sized,
+    B: OutColumn<bool> + ?Sized,
+{
     let n = channels.transmittance.len();
     let d2 = settings.receiver().detector_noise_snu();
     let eta = settings.receiver().reconciliation_efficiency();
@@ -233,14 +328,14 @@ fn standard_exact_columns(settings: &Settings, channels: &ChannelColumns<'_>, ou
             }
         }
         let va = &channels.modulation_variance[users.clone()];
-        let mi = &mut out.mutual_information[users.clone()];
-        let chi = &mut out.holevo[users.clone()];
-        let skr = &mut out.secret_key_rate[users.clone()];
-        let plob = &mut out.plob_bound[users.clone()];
-        let physical = &mut out.physical[users.clone()];
-        let exceeds = &mut out.exceeds_plob[users.clone()];
-        let silent = &mut out.silent[users.clone()];
-        let approx = &mut out.approximation_valid[users.clone()];
+        let mi = out.mutual_information.part(users.clone());
+        let chi = out.holevo.part(users.clone());
+        let skr = out.secret_key_rate.part(users.clone());
+        let plob = out.plob_bound.part(users.clone());
+        let physical = out.physical.part(users.clone());
+        let exceeds = out.exceeds_plob.part(users.clone());
+        let silent = out.silent.part(users.clone());
+        let approx = out.approximation_valid.part(users.clone());
         let phys = &phys[..m];
         for i in 0..m {
             let mut arg = [0.0; 8];
@@ -255,14 +350,14 @@ fn standard_exact_columns(settings: &Settings, channels: &ChannelColumns<'_>, ou
             let key = eta * info - holevo;
             // Computed for silent users too (finite values), then replaced: no branch.
             let quiet = va[i] == 0.0;
-            mi[i] = if quiet { 0.0 } else { info };
-            chi[i] = if quiet { 0.0 } else { holevo };
-            skr[i] = if quiet { 0.0 } else { key };
-            plob[i] = bound;
-            physical[i] = quiet || phys[i];
-            exceeds[i] = !quiet && key > bound;
-            silent[i] = quiet;
-            approx[i] = false;
+            mi.set(i, if quiet { 0.0 } else { info });
+            chi.set(i, if quiet { 0.0 } else { holevo });
+            skr.set(i, if quiet { 0.0 } else { key });
+            plob.set(i, bound);
+            physical.set(i, quiet || phys[i]);
+            exceeds.set(i, !quiet && key > bound);
+            silent.set(i, quiet);
+            approx.set(i, false);
         }
         start += m;
     }
@@ -335,20 +430,24 @@ fn after_logs(args: &[f64; 8], corr: &[f64; 5], ln: &[f64; 8]) -> (f64, f64, f64
 /// every setting but `standard`/exact: an active user's (I, χ, SKR, physical,
 /// approximation_valid, PLOB bound) from [`generic_rate`].
 #[inline(always)]
-fn columns_loop(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_>, n: usize) {
+fn columns_loop<F, B>(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut RateColumns<'_, F, B>, n: usize)
+where
+    F: OutColumn<f64> + ?Sized,
+    B: OutColumn<bool> + ?Sized,
+{
     let asymptotic = settings.model() == Model::Asymptotic;
     // Re-sliced to n so that the loop has no bounds checks.
     let (t, va, xi) = (&channels.transmittance[..n], &channels.modulation_variance[..n], &channels.excess_noise[..n]);
     let (x, vi, vl) =
         (&channels.other_excess_noise[..n], &channels.interference[..n], &channels.literal_interference[..n]);
-    let mi = &mut out.mutual_information[..n];
-    let chi = &mut out.holevo[..n];
-    let skr = &mut out.secret_key_rate[..n];
-    let plob = &mut out.plob_bound[..n];
-    let physical = &mut out.physical[..n];
-    let exceeds = &mut out.exceeds_plob[..n];
-    let silent = &mut out.silent[..n];
-    let approx = &mut out.approximation_valid[..n];
+    let mi = out.mutual_information.part(0..n);
+    let chi = out.holevo.part(0..n);
+    let skr = out.secret_key_rate.part(0..n);
+    let plob = out.plob_bound.part(0..n);
+    let physical = out.physical.part(0..n);
+    let exceeds = out.exceeds_plob.part(0..n);
+    let silent = out.silent.part(0..n);
+    let approx = out.approximation_valid.part(0..n);
     for i in 0..n {
         let ch = UserChannel {
             transmittance: t[i],
@@ -361,14 +460,14 @@ fn columns_loop(settings: &Settings, channels: &ChannelColumns<'_>, out: &mut Ra
         // Computed for silent users too (finite values), then replaced: no branch.
         let (info, holevo, key, is_physical, valid, bound) = generic_rate(settings, &ch);
         let quiet = ch.modulation_variance == 0.0;
-        mi[i] = if quiet { 0.0 } else { info };
-        chi[i] = if quiet { 0.0 } else { holevo };
-        skr[i] = if quiet { 0.0 } else { key };
-        plob[i] = bound;
-        physical[i] = quiet || is_physical;
-        exceeds[i] = !quiet && key > bound;
-        silent[i] = quiet;
-        approx[i] = asymptotic && (quiet || valid);
+        mi.set(i, if quiet { 0.0 } else { info });
+        chi.set(i, if quiet { 0.0 } else { holevo });
+        skr.set(i, if quiet { 0.0 } else { key });
+        plob.set(i, bound);
+        physical.set(i, quiet || is_physical);
+        exceeds.set(i, !quiet && key > bound);
+        silent.set(i, quiet);
+        approx.set(i, asymptotic && (quiet || valid));
     }
 }
 
@@ -388,23 +487,26 @@ pub struct NetworkRows<'a> {
     pub excess_noise: &'a [f64],
 }
 
-/// Outputs of [`channels_into`], row-major like the inputs.
+/// Outputs of [`channels_into`], row-major like the inputs: slices of values (`F =
+/// [f64]`, `I = [i64]`, `B = [bool]`) or of memory not written yet (`[MaybeUninit<_>]`,
+/// see [`OutColumn`]).
 #[derive(Debug)]
-pub struct NetworkChannels<'a> {
+pub struct NetworkChannels<'a, F: ?Sized = [f64], I: ?Sized = [i64], B: ?Sized = [bool]> {
     /// X_k (SNU), as [`UserChannel::other_excess_noise`].
-    pub other_excess_noise: &'a mut [f64],
+    pub other_excess_noise: &'a mut F,
     /// V_I,k (SNU), as [`UserChannel::interference`].
-    pub interference: &'a mut [f64],
+    pub interference: &'a mut F,
     /// As [`UserChannel::literal_interference`] under `--literal-eq6`; 0 otherwise (the
     /// rate formulas read it only then).
-    pub literal_interference: &'a mut [f64],
-    /// Under `noma`, user i's SIC position (0 = decoded first), if not empty.
-    pub decode_position: &'a mut [i64],
+    pub literal_interference: &'a mut F,
+    /// Under `noma`, user i's SIC position (0 = decoded first), if not empty (written
+    /// whole then; not touched under `oma` or `cih`).
+    pub decode_position: &'a mut I,
     /// Under `noma`, the SIC order (element r·K + p: the user decoded p-th), if not empty.
-    pub order: &'a mut [i64],
+    pub order: &'a mut I,
     /// One per network: Σ_k T_k ≤ 1, as
     /// [`joint_channel_physical_of`](crate::rates::joint_channel_physical_of).
-    pub joint_channel_physical: &'a mut [bool],
+    pub joint_channel_physical: &'a mut B,
 }
 
 /// Reusable buffers of [`channels_into`] (one per thread).
@@ -441,13 +543,17 @@ pub struct ChannelScratch {
 /// `explicit_order` is not a permutation of 0..K (validate it with
 /// [`validate_order`](crate::rates::validate_order)).
 #[inline(always)]
-pub fn channels_into(
+pub fn channels_into<F, I, B>(
     settings: &Settings,
     net: &NetworkRows<'_>,
     explicit_order: Option<&[usize]>,
     s: &mut ChannelScratch,
-    out: &mut NetworkChannels<'_>,
-) {
+    out: &mut NetworkChannels<'_, F, I, B>,
+) where
+    F: OutColumn<f64> + ?Sized,
+    I: OutColumn<i64> + ?Sized,
+    B: OutColumn<bool> + ?Sized,
+{
     let k = net.users;
     let nk = net.transmittance.len();
     assert!(k > 0 && nk % k == 0, "channels_into: length not a multiple of K");
@@ -493,14 +599,14 @@ pub fn channels_into(
         let (tv, txi) = (&s.tv[row.clone()], &s.txi[row.clone()]);
         let (tv, v, txi) = (&tv[..k], v_r, &txi[..k]);
         let total_txi = s.total_txi[r];
-        out.joint_channel_physical[r] = s.sum_t[r] <= 1.0;
-        let x_r = &mut out.other_excess_noise[row.clone()];
+        out.joint_channel_physical.set(r, s.sum_t[r] <= 1.0);
+        let x_r = out.other_excess_noise.part(row.clone());
         other_excess_noise_of(uses_x, total_txi, txi, v_r, t_r, xi_r, x_r);
-        let (vi_r, vl_r) = (&mut out.interference[row.clone()], &mut out.literal_interference[row.clone()]);
+        let (vi_r, vl_r) = (out.interference.part(row.clone()), out.literal_interference.part(row.clone()));
         match access {
             Access::Oma => {
-                vi_r.fill(0.0);
-                vl_r.fill(0.0);
+                vi_r.fill_with(0.0);
+                vl_r.fill_with(0.0);
             }
             Access::Cih => {
                 others_of(in_index_order(tv), tv, v_r, |j| t_r[j] * v_r[j], vi_r);
@@ -523,20 +629,20 @@ pub fn channels_into(
                     later_sums(order, v, &mut s.by_position, vl_r);
                 }
                 if positions_wanted {
-                    let (pos_r, order_r) = (&mut out.decode_position[row.clone()], &mut out.order[row]);
-                    for (o, &i) in order_r.iter_mut().zip(order) {
-                        *o = i as i64;
+                    let (pos_r, order_r) = (out.decode_position.part(row.clone()), out.order.part(row));
+                    for (p, &i) in order.iter().enumerate() {
+                        order_r.set(p, i as i64);
                     }
                     match positions {
                         // The gain order's positions, as computed (a copy, not a scatter).
                         Some(positions) => {
-                            for (q, &p) in pos_r.iter_mut().zip(positions) {
-                                *q = p as i64;
+                            for (i, &p) in positions.iter().enumerate() {
+                                pos_r.set(i, p as i64);
                             }
                         }
                         None => {
                             for (p, &i) in order.iter().enumerate() {
-                                pos_r[i] = p as i64;
+                                pos_r.set(i, p as i64);
                             }
                         }
                     }
@@ -544,7 +650,7 @@ pub fn channels_into(
             }
         }
         if !literal {
-            vl_r.fill(0.0);
+            vl_r.fill_with(0.0);
         }
     }
 }
@@ -554,7 +660,7 @@ pub fn channels_into(
 /// one-network path does. The terms are first put in decoding order, so that the chain
 /// of dependent additions runs over contiguous values.
 #[inline(always)]
-fn later_sums(order: &[usize], term: &[f64], by_position: &mut Vec<f64>, out: &mut [f64]) {
+fn later_sums<F: OutColumn<f64> + ?Sized>(order: &[usize], term: &[f64], by_position: &mut Vec<f64>, out: &mut F) {
     let k = order.len();
     by_position.resize(k, 0.0);
     let by_position = &mut by_position[..k];
@@ -568,7 +674,7 @@ fn later_sums(order: &[usize], term: &[f64], by_position: &mut Vec<f64>, out: &m
         later += own;
     }
     for (&b, &i) in by_position.iter().zip(order) {
-        out[i] = b;
+        out.set(i, b);
     }
 }
 
@@ -597,11 +703,17 @@ fn per_user_terms(net: &NetworkRows<'_>, tv: &mut Vec<f64>, txi: &mut Vec<f64>) 
 /// # Panics
 /// If `values` does not hold `out.len()` rows of `k`.
 #[inline(always)]
-pub fn row_sums_into(k: usize, values: &[f64], init: f64, map: impl Fn(f64) -> f64, out: &mut [f64]) {
+pub fn row_sums_into<F: OutColumn<f64> + ?Sized>(
+    k: usize,
+    values: &[f64],
+    init: f64,
+    map: impl Fn(f64) -> f64,
+    out: &mut F,
+) {
     let rows = out.len();
     assert_eq!(values.len(), rows * k, "row_sums_into: values of length rows·K");
     let quads = rows / 4;
-    for (q, sums) in out[..4 * quads].chunks_exact_mut(4).enumerate() {
+    for q in 0..quads {
         let block = &values[4 * q * k..4 * (q + 1) * k];
         let (a, rest) = block.split_at(k);
         let (b, rest) = rest.split_at(k);
@@ -613,10 +725,12 @@ pub fn row_sums_into(k: usize, values: &[f64], init: f64, map: impl Fn(f64) -> f
             acc[2] += map(c[i]);
             acc[3] += map(d[i]);
         }
-        sums.copy_from_slice(&acc);
+        for (j, &sum) in acc.iter().enumerate() {
+            out.set(4 * q + j, sum);
+        }
     }
     for r in 4 * quads..rows {
-        out[r] = values[r * k..(r + 1) * k].iter().fold(init, |sum, &x| sum + map(x));
+        out.set(r, values[r * k..(r + 1) * k].iter().fold(init, |sum, &x| sum + map(x)));
     }
 }
 
@@ -629,19 +743,19 @@ fn in_index_order(terms: &[f64]) -> f64 {
 /// X_k of one network (the others' T·ξ over active users; a silent user's is the
 /// total; 0 where X_k is not used), as `for_each_user_channel_of`.
 #[inline(always)]
-fn other_excess_noise_of(
+fn other_excess_noise_of<F: OutColumn<f64> + ?Sized>(
     uses_x: bool,
     total_txi: f64,
     txi: &[f64],
     v_r: &[f64],
     t_r: &[f64],
     xi_r: &[f64],
-    x_r: &mut [f64],
+    x_r: &mut F,
 ) {
     if uses_x {
         others_of(total_txi, txi, v_r, |j| t_r[j] * xi_r[j], x_r);
     } else {
-        x_r.fill(0.0);
+        x_r.fill_with(0.0);
     }
 }
 
@@ -650,20 +764,26 @@ fn other_excess_noise_of(
 /// difference in a loop without branches, then directly for the (rare) users whose own
 /// term is over half the total ([`others_by_difference`]).
 #[inline(always)]
-fn others_of(total: f64, own: &[f64], v_r: &[f64], term: impl Fn(usize) -> f64, out: &mut [f64]) {
+fn others_of<F: OutColumn<f64> + ?Sized>(
+    total: f64,
+    own: &[f64],
+    v_r: &[f64],
+    term: impl Fn(usize) -> f64,
+    out: &mut F,
+) {
     let k = own.len();
-    let (v_r, out) = (&v_r[..k], &mut out[..k]);
+    let (v_r, out) = (&v_r[..k], out.part(0..k));
     let mut needs_direct = false;
     for i in 0..k {
         let active = v_r[i] > 0.0;
         let (by_difference, exact) = others_by_difference(total, own[i]);
         needs_direct |= active & !exact;
-        out[i] = if active { by_difference } else { total };
+        out.set(i, if active { by_difference } else { total });
     }
     if needs_direct {
         for i in 0..k {
             if v_r[i] > 0.0 && !others_by_difference(total, own[i]).1 {
-                out[i] = others_directly(i, v_r, &term);
+                out.set(i, others_directly(i, v_r, &term));
             }
         }
     }

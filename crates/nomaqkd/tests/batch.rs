@@ -187,7 +187,7 @@ fn columns_of_unequal_length_are_a_programming_error() {
     };
     let (mut a, mut b, mut c, mut d) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     let (mut e, mut f, mut g, mut h) = ([false; 2], [false; 2], [false; 2], [false; 2]);
-    let mut out = RateColumns {
+    let mut out: RateColumns = RateColumns {
         mutual_information: &mut a,
         holevo: &mut b,
         secret_key_rate: &mut c,
@@ -316,7 +316,7 @@ fn network_columns_of_unequal_length_are_a_programming_error() {
     let (one, two) = ([0.5], [0.5, 0.5]);
     let (mut a, mut b, mut c, mut j) = ([0.0; 2], [0.0; 2], [0.0; 2], [false; 1]);
     let net = NetworkRows { users: 2, transmittance: &two, modulation_variance: &one, excess_noise: &two };
-    let mut out = NetworkChannels {
+    let mut out: NetworkChannels = NetworkChannels {
         other_excess_noise: &mut a,
         interference: &mut b,
         literal_interference: &mut c,
@@ -356,6 +356,79 @@ fn row_sums_equal_a_fold_per_row() {
                     assert_eq!(got[r].to_bits(), want.to_bits(), "K = {k}, row {r} of {rows}, init {init:?}");
                     assert_eq!(got_plain[r].to_bits(), want_plain.to_bits(), "K = {k}, row {r} of {rows}");
                 }
+            }
+        }
+    }
+}
+
+/// `channels_into` and `user_rates_into` write every element of every output (the
+/// `OutColumn` contract that lets a caller pass memory not written yet, as the Python
+/// bindings do): two calls on outputs filled with different sentinels first (NaNs of
+/// different payloads, −1 and −2, true and false) give the same bits, for every settings
+/// combination, K from 1 to 40, with the gain order and an explicit order.
+#[test]
+fn outputs_are_written_whole() {
+    let mut rng = SplitMix(0x0a11_0b17);
+    let sentinel = [f64::from_bits(0x7ff8_0000_0000_0001), f64::from_bits(0xfff8_0000_0000_0002)];
+    let bits = |a: &[f64]| a.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    for settings in all_settings() {
+        for &(k, rows) in &[(1, 3), (3, 9), (16, 5), (33, 2), (40, 2)] {
+            let [t, v, xi] = network_rows(&mut rng, &settings, rows, k);
+            let nk = rows * k;
+            let net = NetworkRows { users: k, transmittance: &t, modulation_variance: &v, excess_noise: &xi };
+            let explicit: Vec<usize> = (0..k).rev().collect();
+            for order in [None, Some(explicit.as_slice())] {
+                let mut seen = Vec::new();
+                for (s, &fill) in sentinel.iter().enumerate() {
+                    let (mut x, mut vi, mut vl) = (vec![fill; nk], vec![fill; nk], vec![fill; nk]);
+                    let fill_i = -1 - s as i64;
+                    let (mut pos, mut ord, mut joint) = (vec![fill_i; nk], vec![fill_i; nk], vec![s == 0; rows]);
+                    let mut out = NetworkChannels {
+                        other_excess_noise: &mut x,
+                        interference: &mut vi,
+                        literal_interference: &mut vl,
+                        decode_position: &mut pos,
+                        order: &mut ord,
+                        joint_channel_physical: &mut joint,
+                    };
+                    channels_into(&settings, &net, order, &mut ChannelScratch::default(), &mut out);
+                    let input = ChannelColumns {
+                        transmittance: &t,
+                        modulation_variance: &v,
+                        excess_noise: &xi,
+                        other_excess_noise: &x,
+                        interference: &vi,
+                        literal_interference: &vl,
+                    };
+                    let mut f: Vec<Vec<f64>> = vec![vec![fill; nk]; 4];
+                    let mut b: Vec<Vec<bool>> = vec![vec![s == 0; nk]; 4];
+                    let ([mi, chi, skr, plob], [phys, exc, sil, apx]) = (&mut f[..], &mut b[..]) else {
+                        unreachable!("four columns each")
+                    };
+                    let mut rates = RateColumns {
+                        mutual_information: mi,
+                        holevo: chi,
+                        secret_key_rate: skr,
+                        plob_bound: plob,
+                        physical: phys,
+                        exceeds_plob: exc,
+                        silent: sil,
+                        approximation_valid: apx,
+                    };
+                    user_rates_into(&settings, &input, &mut rates);
+                    let noma = settings.access() == Access::Noma;
+                    let positions = if noma { (pos, ord) } else { (Vec::new(), Vec::new()) };
+                    seen.push((
+                        bits(&x),
+                        bits(&vi),
+                        bits(&vl),
+                        positions,
+                        joint,
+                        f.iter().map(|c| bits(c)).collect::<Vec<_>>(),
+                        b,
+                    ));
+                }
+                assert!(seen[0] == seen[1], "an output element left unwritten: {settings:?}, K = {k}, order {order:?}");
             }
         }
     }

@@ -18,10 +18,10 @@
 //! baseline x86-64 (SSE2, no FMA, so each `mul_add` is a call of the C library's `fma`)
 //! 176 µs, slower than the loop; with AVX2 + FMA 23 µs; with AVX-512 + FMA 14–15 µs (5×
 //! the loop). (Minimum of 4 alternating runs each, 2026-11-27; the one-loop form before
-//! it, same runs: 178, 28 and 16–17 µs.) Build with `-C target-cpu=native`, or call it from a function with
-//! `#[target_feature(enable = "avx512f,fma")]` after checking the CPU at run time, as the
-//! Python bindings do. Every build gives the same floats (`mul_add` rounds once
-//! everywhere; nothing else is fused).
+//! it, same runs: 176–178, 28 and 16–17 µs.) Build with `-C target-cpu=native`, or call it
+//! from a function with `#[target_feature(enable = "avx512f,fma")]` after checking the CPU
+//! at run time, as the Python bindings do. Every build gives the same floats (`mul_add`
+//! rounds once everywhere; nothing else is fused).
 //!
 //! [`channels_into`] gives the kernel its inputs for many networks of K users (rows): the
 //! SIC order, X_k, V_I,k and the joint-channel flag of

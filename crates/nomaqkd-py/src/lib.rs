@@ -268,9 +268,11 @@ fn or_scratch<'a, T: Copy>(
 ///
 /// # Safety
 /// Every element of `column` must have been written: true of each output of
-/// `channels_into`, `user_rates_into` and `row_sums_into` once they return (their
-/// contract, `nomaqkd::batch::OutColumn`; tests/batch.rs fills the outputs with a
-/// sentinel first and finds none left).
+/// `channels_into`, `user_rates_into` and `row_sums_into` once they return, whatever the
+/// input values (their contract, `nomaqkd::batch::OutColumn`: `channels_into` panics on
+/// an explicit order that is not a permutation and sorts when counted ranks are not one,
+/// e.g. for NaN T; tests/batch.rs fills the outputs with two sentinels and compares), with
+/// `decode_position` and `order` written only under `noma`, where they are created.
 #[allow(unsafe_code)]
 unsafe fn written<T>(column: &[MaybeUninit<T>]) -> &[T] {
     // SAFETY: every element is initialized (the caller's contract), and `MaybeUninit<T>`
@@ -487,13 +489,17 @@ impl<'a, T: Copy> Slot<'a, T> {
 
     /// The elements, to be written whole by the evaluation (no pass that sets a new
     /// array to zeros first: the evaluation's own stores are the first to touch it).
+    ///
+    /// # Safety
+    /// Only values may be written through the slice (`MaybeUninit::write`, as the
+    /// library's `OutColumn` does), never `MaybeUninit::uninit()` or a copy of unwritten
+    /// memory: a reused array is the caller's initialized numpy array.
     #[allow(unsafe_code)]
-    fn writable(self) -> &'a mut [MaybeUninit<T>] {
+    unsafe fn writable(self) -> &'a mut [MaybeUninit<T>] {
         match self {
             Slot::New(s) => s,
-            // SAFETY: `MaybeUninit<T>` has the layout of `T`; the evaluation writes only
-            // values (`MaybeUninit::write`), never an uninitialized one, so the caller's
-            // array stays initialized.
+            // SAFETY: `MaybeUninit<T>` has the layout of `T`; by the caller's contract
+            // only values are written, so the array stays initialized.
             Slot::Reused(s) => unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) },
         }
     }
@@ -501,16 +507,23 @@ impl<'a, T: Copy> Slot<'a, T> {
 
 impl<'a> SlotOut<'a> {
     /// Every slot writable ([`Slot::writable`]).
-    fn writable(self) -> OutSlices<'a> {
+    ///
+    /// # Safety
+    /// As for [`Slot::writable`], for every slice.
+    #[allow(unsafe_code)]
+    unsafe fn writable(self) -> OutSlices<'a> {
         let OutSlices { f64s, bools, ints, sum, clipped, joint, _lifetime } = self;
-        OutSlices {
-            f64s: f64s.map(Slot::writable),
-            bools: bools.map(Slot::writable),
-            ints: ints.map(Slot::writable),
-            sum: sum.writable(),
-            clipped: clipped.writable(),
-            joint: joint.writable(),
-            _lifetime,
+        // SAFETY (each call): the caller's contract.
+        unsafe {
+            OutSlices {
+                f64s: f64s.map(|s| s.writable()),
+                bools: bools.map(|s| s.writable()),
+                ints: ints.map(|s| s.writable()),
+                sum: sum.writable(),
+                clipped: clipped.writable(),
+                joint: joint.writable(),
+                _lifetime,
+            }
         }
     }
 }
@@ -586,7 +599,11 @@ fn run_batch(
         .into_par_iter()
         .enumerate()
         .map_init(Scratch::default, |s, (item, piece)| {
-            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece.writable())
+            // SAFETY: `eval_chunk` writes outputs only through the library's batch
+            // functions (values, via `OutColumn`) and reads back only what they wrote.
+            #[allow(unsafe_code)]
+            let piece = unsafe { piece.writable() };
+            simd::eval_chunk(settings, input, explicit, item * CHUNK_ROWS, s, piece)
         })
         .filter_map(Result::err)
         .min_by_key(|(row, _)| *row);

@@ -41,7 +41,7 @@ use crate::entropy::{
     two_mode_eigenvalues, BranchFreeLog,
 };
 use crate::rates::{
-    active_user_rate_with, gain_order_of, others_by_difference, others_directly, uses_other_excess_noise, UserChannel,
+    active_user_rate_with, others_by_difference, others_directly, uses_other_excess_noise, validate_order, UserChannel,
     RANK_ORDER_MAX_USERS,
 };
 use std::f64::consts::LOG2_E;
@@ -53,8 +53,10 @@ use std::ops::Range;
 /// except [`NetworkChannels`]' positions and order outside `noma`): a slice of
 /// initialized values (`[T]`), or memory not written yet (`[MaybeUninit<T>]`, such as a
 /// new array), which they initialize whole. The second spares a caller a pass that sets
-/// new memory to zeros just before it is overwritten. A `Vec<T>` is its slice.
-/// tests/batch.rs (`outputs_are_written_whole`) checks that no element is left out.
+/// new memory to zeros just before it is overwritten. A `Vec<T>` is its slice. This holds
+/// whatever the input values (NaN included; an explicit order that is not a permutation
+/// is refused with a panic). tests/batch.rs checks that no element is left out
+/// (`outputs_are_written_whole`; `row_sums_equal_a_fold_per_row` for the sums).
 pub trait OutColumn<T: Copy> {
     /// A range of elements ([`OutColumn::part`]).
     type Part: OutColumn<T> + ?Sized;
@@ -541,7 +543,7 @@ pub struct ChannelScratch {
 /// # Panics
 /// If the columns' lengths do not match (a programming error, not bad input), or if
 /// `explicit_order` is not a permutation of 0..K (validate it with
-/// [`validate_order`](crate::rates::validate_order)).
+/// [`validate_order`]).
 #[inline(always)]
 pub fn channels_into<F, I, B>(
     settings: &Settings,
@@ -576,7 +578,8 @@ pub fn channels_into<F, I, B>(
         );
     }
     if let Some(o) = explicit_order {
-        assert_eq!(o.len(), k, "channels_into: explicit order of length K");
+        // Checked once per call (a duplicate would leave users' outputs unwritten).
+        assert!(validate_order(o, k).is_ok(), "channels_into: explicit order not a permutation of 0..K");
     }
     let literal = settings.literal_eq6();
     let uses_x = uses_other_excess_noise(settings);
@@ -790,23 +793,40 @@ fn others_of<F: OutColumn<f64> + ?Sized>(
 }
 
 /// The gain order of one network into `order` (descending T, ties by index, as
-/// [`gain_order_of`]) and each user's place in it into `position`: for K ≤
-/// [`RANK_ORDER_MAX_USERS`] each user's position counts the users ahead of it, loops
-/// without branches; above, a sort.
+/// [`gain_order_of`](crate::rates::gain_order_of)) and each user's place in it into
+/// `position`: for K ≤ [`RANK_ORDER_MAX_USERS`] each user's position counts the users
+/// ahead of it, loops without branches; above, or if the counts are not K distinct
+/// positions (only for T outside the validated range, e.g. NaN), a sort. So `order` is a
+/// permutation for any T, and every user's outputs get written.
 #[inline(always)]
 fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
     let k = t.len();
-    if k > RANK_ORDER_MAX_USERS {
-        gain_order_of(t, order);
+    if k > RANK_ORDER_MAX_USERS || !ranks_by_counting(t, position) {
+        // The sort of `gain_order_of` above RANK_ORDER_MAX_USERS (a permutation whatever
+        // the comparisons say; for valid T the same order as counting, tests/batch.rs).
+        order.clear();
+        order.extend(0..k);
+        order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
         for (p, &i) in order.iter().enumerate() {
             position[i] = p;
         }
         return;
     }
-    // User i's position: the users j ahead of it (T_j > T_i, or equal with j < i),
-    // accumulated over j for all i at once (vertical adds, no horizontal sums), four j
-    // per pass over the positions. T_k are validated in (0, 1), so `>` and `==` order as
-    // `total_cmp` does.
+    order.resize(k, 0);
+    let order = &mut order[..k];
+    for (i, &p) in position[..k].iter().enumerate() {
+        order[p] = i;
+    }
+}
+
+/// Each user's position in the gain order into `position` (K ≤ [`RANK_ORDER_MAX_USERS`]),
+/// counted: the users j ahead of user i (T_j > T_i, or equal with j < i), accumulated
+/// over j for all i at once (vertical adds, no horizontal sums), four j per pass over the
+/// positions. T_k validated in (0, 1) order by `>` and `==` as `total_cmp` does, and give
+/// K distinct positions; false if the positions are not distinct (T outside that range).
+#[inline(always)]
+fn ranks_by_counting(t: &[f64], position: &mut [usize]) -> bool {
+    let k = t.len();
     let position = &mut position[..k];
     position.fill(0);
     let ahead = |j: usize, tj: f64, i: usize, ti: f64| usize::from((tj > ti) | ((tj == ti) & (j < i)));
@@ -827,9 +847,7 @@ fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
             *p += ahead(j, tj, i, ti);
         }
     }
-    order.resize(k, 0);
-    let order = &mut order[..k];
-    for (i, &p) in position.iter().enumerate() {
-        order[p] = i;
-    }
+    // Each count is below K ≤ 32; K distinct counts set K distinct bits.
+    let seen = position.iter().fold(0u64, |seen, &p| seen | 1 << p);
+    seen == (1u64 << k) - 1
 }

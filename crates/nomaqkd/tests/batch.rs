@@ -365,18 +365,39 @@ fn row_sums_equal_a_fold_per_row() {
 /// `OutColumn` contract that lets a caller pass memory not written yet, as the Python
 /// bindings do): two calls on outputs filled with different sentinels first (NaNs of
 /// different payloads, −1 and −2, true and false) give the same bits, for every settings
-/// combination, K from 1 to 40, with the gain order and an explicit order.
+/// combination, K from 1 to 40, 0 rows and whole kernel blocks (64 users), with the gain
+/// order and a random explicit order; also, for `channels_into`, with transmittances
+/// outside the validated range (NaN, ties of NaN, 1, 2), where the counted gain order
+/// would not be a permutation. (`row_sums_into`: `row_sums_equal_a_fold_per_row`.)
 #[test]
 fn outputs_are_written_whole() {
     let mut rng = SplitMix(0x0a11_0b17);
     let sentinel = [f64::from_bits(0x7ff8_0000_0000_0001), f64::from_bits(0xfff8_0000_0000_0002)];
     let bits = |a: &[f64]| a.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
     for settings in all_settings() {
-        for &(k, rows) in &[(1, 3), (3, 9), (16, 5), (33, 2), (40, 2)] {
-            let [t, v, xi] = network_rows(&mut rng, &settings, rows, k);
+        for &(k, rows, bad_t) in &[
+            (1, 3, false),
+            (3, 9, false),
+            (3, 0, false),
+            (16, 4, false),
+            (16, 5, false),
+            (33, 2, false),
+            (40, 2, false),
+            (3, 4, true),
+            (16, 3, true),
+        ] {
+            let [mut t, v, xi] = network_rows(&mut rng, &settings, rows, k);
+            if bad_t {
+                for (c, x) in t.iter_mut().enumerate() {
+                    *x = [f64::NAN, f64::NAN, 1.0, 2.0, *x][c % 5];
+                }
+            }
             let nk = rows * k;
             let net = NetworkRows { users: k, transmittance: &t, modulation_variance: &v, excess_noise: &xi };
-            let explicit: Vec<usize> = (0..k).rev().collect();
+            let mut explicit: Vec<usize> = (0..k).collect();
+            for i in (1..k).rev() {
+                explicit.swap(i, (rng.uniform() * (i + 1) as f64) as usize);
+            }
             for order in [None, Some(explicit.as_slice())] {
                 let mut seen = Vec::new();
                 for (s, &fill) in sentinel.iter().enumerate() {
@@ -392,6 +413,13 @@ fn outputs_are_written_whole() {
                         joint_channel_physical: &mut joint,
                     };
                     channels_into(&settings, &net, order, &mut ChannelScratch::default(), &mut out);
+                    if bad_t {
+                        // Outside the kernel's domain: only the bookkeeping is checked.
+                        let noma = settings.access() == Access::Noma;
+                        let positions = if noma { (pos, ord) } else { (Vec::new(), Vec::new()) };
+                        seen.push((bits(&x), bits(&vi), bits(&vl), positions, joint, Vec::new(), Vec::new()));
+                        continue;
+                    }
                     let input = ChannelColumns {
                         transmittance: &t,
                         modulation_variance: &v,
@@ -432,4 +460,21 @@ fn outputs_are_written_whole() {
             }
         }
     }
+}
+
+#[test]
+#[should_panic(expected = "not a permutation")]
+fn an_explicit_order_with_a_repeated_user_is_a_programming_error() {
+    let t = [0.5, 0.25, 0.125];
+    let net = NetworkRows { users: 3, transmittance: &t, modulation_variance: &t, excess_noise: &t };
+    let (mut a, mut b, mut c, mut p, mut o, mut j) = ([0.0; 3], [0.0; 3], [0.0; 3], [0i64; 3], [0i64; 3], [false; 1]);
+    let mut out: NetworkChannels = NetworkChannels {
+        other_excess_noise: &mut a,
+        interference: &mut b,
+        literal_interference: &mut c,
+        decode_position: &mut p,
+        order: &mut o,
+        joint_channel_physical: &mut j,
+    };
+    channels_into(&Settings::standard(), &net, Some(&[0, 0, 2]), &mut ChannelScratch::default(), &mut out);
 }

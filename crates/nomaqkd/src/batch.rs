@@ -85,37 +85,28 @@ pub trait OutColumn<T: Copy> {
     }
 }
 
-impl<T: Copy> OutColumn<T> for [T] {
-    type Part = [T];
-    #[inline(always)]
-    fn len(&self) -> usize {
-        <[T]>::len(self)
-    }
-    #[inline(always)]
-    fn set(&mut self, i: usize, value: T) {
-        self[i] = value;
-    }
-    #[inline(always)]
-    fn part(&mut self, range: Range<usize>) -> &mut Self::Part {
-        &mut self[range]
-    }
+/// `OutColumn` for a container of initialized values, `$t` (its range being `[T]`).
+macro_rules! out_column_of_values {
+    ($t:ty) => {
+        impl<T: Copy> OutColumn<T> for $t {
+            type Part = [T];
+            #[inline(always)]
+            fn len(&self) -> usize {
+                <[T]>::len(self)
+            }
+            #[inline(always)]
+            fn set(&mut self, i: usize, value: T) {
+                self[i] = value;
+            }
+            #[inline(always)]
+            fn part(&mut self, range: Range<usize>) -> &mut [T] {
+                &mut self[range]
+            }
+        }
+    };
 }
-
-impl<T: Copy> OutColumn<T> for Vec<T> {
-    type Part = [T];
-    #[inline(always)]
-    fn len(&self) -> usize {
-        <[T]>::len(self)
-    }
-    #[inline(always)]
-    fn set(&mut self, i: usize, value: T) {
-        self[i] = value;
-    }
-    #[inline(always)]
-    fn part(&mut self, range: Range<usize>) -> &mut Self::Part {
-        &mut self[range]
-    }
-}
+out_column_of_values!([T]);
+out_column_of_values!(Vec<T>);
 
 impl<T: Copy> OutColumn<T> for [MaybeUninit<T>] {
     type Part = [MaybeUninit<T>];

@@ -249,8 +249,8 @@ fn reciprocals4(a: f64, b: f64, c: f64, d: f64) -> (f64, f64, f64, f64) {
 
 /// h(x)·ln 2 of [`crate::entropy::thermal_entropy_nats`] from its parts: y = (x − 1)/2,
 /// a = y or 1/y (y > 1), u = 1 + a, c = a − (u − 1), and the logarithms `ln_u`, `ln_y`;
-/// 0 unless `above_one` (x > 1, i.e. y > 0: for a finite x, x − 1 is positive exactly
-/// when x > 1, and half of it stays positive).
+/// 0 unless `above_one` (x > 1, i.e. y > 0: x − 1 is positive exactly when x > 1, and
+/// half of it stays positive; both false for NaN).
 #[inline(always)]
 fn entropy_nats_from(above_one: bool, y: f64, u: f64, c: f64, ln_u: f64, ln_y: f64) -> f64 {
     let h = if y <= 1.0 { u * ln_u + c * (ln_u + 1.0) - y * ln_y } else { ln_y + ((1.0 + y) * ln_u + y * c) };
@@ -281,7 +281,8 @@ const BLOCK_USERS: usize = 64;
 ///   logarithms: the processor could not overlap consecutive users (llvm-mca, Ice Lake
 ///   server model: 343 cycles per 8 users where its ports needed 217). Split, each
 ///   body is short enough to overlap (120 + 190 cycles), criterion `columns/1024`
-///   17.8 → 14.9 µs with AVX-512. The floats are those of the one-loop form.
+///   16–17 → 14–15 µs with AVX-512 (module docs). The floats are those of the one-loop
+///   form.
 ///
 /// tests/batch.rs checks the result against `user_rate` over random and extreme inputs.
 #[inline(always)]

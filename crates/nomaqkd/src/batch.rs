@@ -79,8 +79,14 @@ pub trait OutColumn<T: Copy> {
     /// Every element set to `value`.
     #[inline(always)]
     fn fill_with(&mut self, value: T) {
+        self.set_each(|_| value);
+    }
+    /// Every element i set to `value(i)`, in index order (a loop whose index the
+    /// compiler knows to be in bounds, so that copies vectorize).
+    #[inline(always)]
+    fn set_each(&mut self, value: impl Fn(usize) -> T) {
         for i in 0..self.len() {
-            self.set(i, value);
+            self.set(i, value(i));
         }
     }
 }
@@ -527,7 +533,8 @@ pub struct ChannelScratch {
 /// and the joint-channel flag.
 ///
 /// Written for speed on short rows: the per-user terms, X_k and the gain order's ranks
-/// (counting, for K ≤ [`RANK_ORDER_MAX_USERS`]; a sort above) are loops over the users
+/// (counting, for K ≤ [`RANK_ORDER_MAX_USERS`]: the users with a larger T, then, only if
+/// two T are equal, with the ties broken; a sort above) are loops over the users
 /// without branches, which vectorize; the sums run in the one-network path's order
 /// (index order for totals, from the last decoded user for V_I,k), so every sum rounds
 /// identically. tests/batch.rs checks element-wise equality.
@@ -614,7 +621,7 @@ pub fn channels_into<F, I, B>(
                     Some(o) => (o, None),
                     None => {
                         gain_order_into(t_r, &mut s.order, &mut s.position);
-                        (&s.order, Some(&s.position))
+                        (&s.order[..k], Some(&s.position[..k]))
                     }
                 };
                 // From the last decoded user to the first, as the one-network path (a
@@ -625,16 +632,12 @@ pub fn channels_into<F, I, B>(
                 }
                 if positions_wanted {
                     let (pos_r, order_r) = (out.decode_position.part(row.clone()), out.order.part(row));
-                    for (p, &i) in order.iter().enumerate() {
-                        order_r.set(p, i as i64);
-                    }
+                    // (Cut to 0..k again so that the copies' bounds are known to hold.)
+                    let (pos_r, order_r) = (pos_r.part(0..k), order_r.part(0..k));
+                    order_r.set_each(|p| order[p] as i64);
                     match positions {
                         // The gain order's positions, as computed (a copy, not a scatter).
-                        Some(positions) => {
-                            for (i, &p) in positions.iter().enumerate() {
-                                pos_r.set(i, p as i64);
-                            }
-                        }
+                        Some(positions) => pos_r.set_each(|i| positions[i] as i64),
                         None => {
                             for (p, &i) in order.iter().enumerate() {
                                 pos_r.set(i, p as i64);
@@ -793,7 +796,7 @@ fn others_of<F: OutColumn<f64> + ?Sized>(
 #[inline(always)]
 fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
     let k = t.len();
-    if k > RANK_ORDER_MAX_USERS || !ranks_by_counting(t, position) {
+    if k > RANK_ORDER_MAX_USERS || !(ranks_above(t, position) || ranks_by_counting(t, position)) {
         // The sort of `gain_order_of` above RANK_ORDER_MAX_USERS (a permutation whatever
         // the comparisons say; for valid T the same order as counting, tests/batch.rs).
         order.clear();
@@ -809,6 +812,41 @@ fn gain_order_into(t: &[f64], order: &mut Vec<usize>, position: &mut [usize]) {
     for (i, &p) in position[..k].iter().enumerate() {
         order[p] = i;
     }
+}
+
+/// Each user's position in the gain order into `position` (K ≤ [`RANK_ORDER_MAX_USERS`])
+/// if no two T are equal: the users j with T_j > T_i, counted for all i at once (vertical
+/// adds), four j per pass over the positions, one comparison per pair (a third of
+/// [`ranks_by_counting`]'s). True if the counts are K distinct positions, which holds
+/// exactly when no two T compare equal and none is NaN (K ≥ 2): equal T get equal counts,
+/// and a NaN counts 0 as does the largest other T. Then, as no tie is left to break,
+/// they are the gain order's positions; otherwise the caller counts with the ties broken.
+#[inline(always)]
+fn ranks_above(t: &[f64], position: &mut [usize]) -> bool {
+    let k = t.len();
+    let position = &mut position[..k];
+    position.fill(0);
+    let quads = t.chunks_exact(4);
+    let rest = quads.remainder();
+    for tq in quads {
+        for (p, &ti) in position.iter_mut().zip(t) {
+            *p += usize::from(tq[0] > ti) + usize::from(tq[1] > ti) + usize::from(tq[2] > ti) + usize::from(tq[3] > ti);
+        }
+    }
+    for &tj in rest {
+        for (p, &ti) in position.iter_mut().zip(t) {
+            *p += usize::from(tj > ti);
+        }
+    }
+    are_distinct_positions(position)
+}
+
+/// Whether the K counts in `position` (each below K ≤ 32) are K distinct positions: K
+/// distinct counts set K distinct bits.
+#[inline(always)]
+fn are_distinct_positions(position: &[usize]) -> bool {
+    let seen = position.iter().fold(0u64, |seen, &p| seen | 1 << p);
+    seen == (1u64 << position.len()) - 1
 }
 
 /// Each user's position in the gain order into `position` (K ≤ [`RANK_ORDER_MAX_USERS`]),
@@ -839,7 +877,5 @@ fn ranks_by_counting(t: &[f64], position: &mut [usize]) -> bool {
             *p += ahead(j, tj, i, ti);
         }
     }
-    // Each count is below K ≤ 32; K distinct counts set K distinct bits.
-    let seen = position.iter().fold(0u64, |seen, &p| seen | 1 << p);
-    seen == (1u64 << k) - 1
+    are_distinct_positions(position)
 }

@@ -200,16 +200,18 @@ fn columns_of_unequal_length_are_a_programming_error() {
     user_rates_into(&Settings::standard(), &input, &mut out);
 }
 
-/// Rows of `rows` networks of `k` users: T with ties (drawn from a few levels) so that the
-/// gain order's tie-breaking is exercised, some silent users (V_A = +0 or −0), ξ from ±0 to 1e60, and
+/// Rows of `rows` networks of `k` users: T with ties in half of the networks (drawn from a
+/// few levels) so that the gain order's tie-breaking is exercised, and without ties in the
+/// others (so that the count of larger T is used for every K), some silent users (V_A = +0 or −0), ξ from ±0 to 1e60, and
 /// networks where one user's T·ξ or T·V_A is over half the total (the direct sums).
 fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) -> [Vec<f64>; 3] {
     let paper = settings.convention() == Convention::Paper;
     let (mut t, mut v, mut xi) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rows {
         let dominant = if rng.uniform() < 0.2 { (rng.uniform() * k as f64) as usize } else { usize::MAX };
+        let ties = rng.uniform() < 0.5;
         for i in 0..k {
-            t.push(if rng.uniform() < 0.3 {
+            t.push(if ties && rng.uniform() < 0.3 {
                 [0.25, 0.5, 0.75][(rng.uniform() * 3.0) as usize]
             } else {
                 rng.range(1e-6, 0.999)

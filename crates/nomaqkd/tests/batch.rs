@@ -211,7 +211,7 @@ fn network_rows(rng: &mut SplitMix, settings: &Settings, rows: usize, k: usize) 
         let dominant = if rng.uniform() < 0.2 { (rng.uniform() * k as f64) as usize } else { usize::MAX };
         let ties = rng.uniform() < 0.5;
         for i in 0..k {
-            t.push(if ties && rng.uniform() < 0.3 {
+            t.push(if ties && rng.uniform() < 0.6 {
                 [0.25, 0.5, 0.75][(rng.uniform() * 3.0) as usize]
             } else {
                 rng.range(1e-6, 0.999)

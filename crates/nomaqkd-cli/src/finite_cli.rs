@@ -9,7 +9,7 @@ use nomaqkd::finite::{
     check_settings, evaluate_finite, min_block_sizes, user_block_size, FiniteReport, FiniteSizeParams, FiniteUserRate,
     Security, WorstCase, MIN_BLOCK_LOG10_RESOLUTION,
 };
-use nomaqkd::{Access, Convention, Model, RateReport, UserReport, Warning};
+use nomaqkd::{Access, Convention, Model, Network, RateReport, Settings, UserReport, Warning};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -62,9 +62,63 @@ pub fn resolve(
     )?;
     let worst_case = pick("--worst-case", a.worst_case.as_ref(), str_id, wc_file)?;
     let security = pick("--security", a.security.as_ref(), str_id, sec_file)?;
-    let min_block_size = a.min_block_size || mbs_file.unwrap_or(false);
-    let on = a.finite_size || on_file.unwrap_or(false);
-    if !on {
+    let values = FiniteValues {
+        finite_size: a.finite_size || on_file.unwrap_or(false),
+        block_size,
+        pe_fraction,
+        eps_pe,
+        eps_smooth,
+        eps_pa,
+        pe_samples_per_symbol: r,
+        worst_case,
+        security,
+        min_block_size: a.min_block_size || mbs_file.unwrap_or(false),
+    };
+    options_from(values, &common.settings)
+}
+
+/// The finite-size settings as given (flags, scenario keys, or the Python keyword
+/// arguments), before validation; `None`: not given, the SPEC §9.2 default.
+#[derive(Debug, Clone, Default)]
+pub struct FiniteValues {
+    /// `--finite-size`.
+    pub finite_size: bool,
+    /// `--block-size` N.
+    pub block_size: Option<f64>,
+    /// `--pe-fraction`.
+    pub pe_fraction: Option<f64>,
+    /// `--eps-pe`.
+    pub eps_pe: Option<f64>,
+    /// `--eps-smooth`.
+    pub eps_smooth: Option<f64>,
+    /// `--eps-pa`.
+    pub eps_pa: Option<f64>,
+    /// `--pe-samples-per-symbol` (1 or 2).
+    pub pe_samples_per_symbol: Option<u64>,
+    /// `--worst-case` (`box`, `lgg10`).
+    pub worst_case: Option<String>,
+    /// `--security` (`collective`, `composable`).
+    pub security: Option<String>,
+    /// `--min-block-size`.
+    pub min_block_size: bool,
+}
+
+/// Validate finite-size settings for `settings` (SPEC §9.1–§9.2): `None` when
+/// `finite_size` is off; other values given without it are an input error.
+pub fn options_from(values: FiniteValues, settings: &Settings) -> Result<Option<FiniteOptions>, InputError> {
+    let FiniteValues {
+        finite_size,
+        block_size,
+        pe_fraction,
+        eps_pe,
+        eps_smooth,
+        eps_pa,
+        pe_samples_per_symbol: r,
+        worst_case,
+        security,
+        min_block_size,
+    } = values;
+    if !finite_size {
         let given = [
             ("block_size", block_size.is_some()),
             ("pe_fraction", pe_fraction.is_some()),
@@ -83,8 +137,8 @@ pub fn resolve(
         }
         return Ok(None);
     }
-    if common.settings.convention() == Convention::Paper || common.settings.model() == Model::Asymptotic {
-        check_settings(&common.settings)?;
+    if settings.convention() == Convention::Paper || settings.model() == Model::Asymptotic {
+        check_settings(settings)?;
     }
     let mut b = FiniteSizeParams::builder();
     if let Some(x) = block_size {
@@ -128,20 +182,25 @@ pub struct FiniteRun {
 }
 
 /// Compute the finite-size figures for the powers `v`.
-pub fn compute(common: &Common, order: &[usize], v: &[f64], options: FiniteOptions) -> Result<FiniteRun, InputError> {
-    let mut report = evaluate_finite(&common.settings, &options.params, &common.network, order, v)?;
+pub fn compute(
+    settings: &Settings,
+    network: &Network,
+    order: &[usize],
+    v: &[f64],
+    options: FiniteOptions,
+) -> Result<FiniteRun, InputError> {
+    let mut report = evaluate_finite(settings, &options.params, network, order, v)?;
     let min_block = if options.min_block_size {
-        Some(min_block_sizes(&common.settings, &options.params, &common.network, order, v)?)
+        Some(min_block_sizes(settings, &options.params, network, order, v)?)
     } else {
         None
     };
     if let Some((per_user, _)) = &min_block {
         let p = &options.params;
-        let k = common.network.len();
+        let k = network.len();
         for (i, n) in per_user.iter().enumerate() {
             if let Some(n) = n {
-                let ms =
-                    f64::from(p.pe_samples_per_symbol()) * p.pe_fraction() * user_block_size(&common.settings, k, *n);
+                let ms = f64::from(p.pe_samples_per_symbol()) * p.pe_fraction() * user_block_size(settings, k, *n);
                 if ms < 1e6 {
                     report.warnings.push(Warning::Other(format!(
                         "user {i}: min_block_size {n:.4e} has m_s = {ms:.3e} < 1e6 PE samples, where the first-order sigma^2_max bound is optimistic"
@@ -260,7 +319,8 @@ pub fn json(out: &mut dyn Write, r: &RateReport, f: &FiniteRun, warnings: &[Warn
     crate::output::json(out, &doc)
 }
 
-fn search_description() -> String {
+/// How `--min-block-size` searches (echoed in the JSON as `min_block_size_search`).
+pub fn search_description() -> String {
     format!(
         "smallest N in [1e3, 1e15] with a positive rate of the chosen security: both ends tested, then bisection on log10 N to {:e}; the returned N is the upper end of the final bracket",
         MIN_BLOCK_LOG10_RESOLUTION

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod config;
+pub mod finite_cli;
 pub mod optimize;
 pub mod output;
 pub mod plot;

@@ -2,14 +2,13 @@
 //! Exit codes (SPEC §11.2): 0 when a result was computed, 2 for bad input.
 #![forbid(unsafe_code)]
 
-mod finite_cli;
 mod finite_fig;
 mod rate;
 mod reproduce;
 mod simulate;
 
 // Shared with the Python package through the library target (src/lib.rs).
-use nomaqkd_cli::{args, config, optimize, output, plot, sweep};
+use nomaqkd_cli::{args, config, finite_cli, optimize, output, plot, sweep};
 
 use clap::Parser;
 use std::io::{self, Write};

@@ -22,7 +22,7 @@ pub fn run(args: &RateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let report =
         nomaqkd::evaluate(&common.settings, &common.network, &order, &v).map_err(crate::config::InputError::from)?;
     if let Some(options) = finite {
-        let run = finite_cli::compute(&common, &order, &v, options)?;
+        let run = finite_cli::compute(&common.settings, &common.network, &order, &v, options)?;
         let warnings = finite_cli::all_warnings(&report, &run);
         output::warnings_to_stderr(&warnings);
         match common.format {

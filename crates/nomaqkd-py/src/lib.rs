@@ -28,6 +28,7 @@ use std::fmt::Display;
 use std::mem::MaybeUninit;
 
 mod alloc_sweep;
+mod finite;
 
 /// Default excess noise ξ (SNU) of SPEC §11.1 (`--excess-noise`).
 const DEFAULT_EXCESS_NOISE_SNU: f64 = 0.1;
@@ -157,45 +158,74 @@ fn rates_single<'py>(
     literal_eq6: bool,
     time_sharing: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let settings = settings_from(
-        detector_noise,
-        detector_efficiency,
-        reconciliation_efficiency,
-        convention,
-        model,
-        access,
-        literal_eq6,
-        time_sharing,
-    )
-    .map_err(value_error)?;
-    for (name, a) in [
-        ("transmittance", &transmittance),
-        ("modulation_variance", &modulation_variance),
-        ("excess_noise", &excess_noise),
-    ] {
-        if a.as_array().ndim() > 1 {
-            return Err(value_error(format!(
-                "{name}: a {}-D array is not allowed here; expected a number or a 1-D array of K values",
-                a.as_array().ndim()
-            )));
-        }
-    }
-    let t = view_to_vec(&transmittance.as_array());
-    let k = t.len();
-    // Check T on its own first, as the CLI does.
-    Network::new(t.clone(), vec![0.0]).map_err(value_error)?;
-    let network = Network::new(t, view_to_vec(&excess_noise.as_array())).map_err(value_error)?;
-    let v = broadcast("modulation_variance", view_to_vec(&modulation_variance.as_array()), k).map_err(value_error)?;
-    validate_modulation(settings.convention(), &v, k).map_err(value_error)?;
-    let order = match parse_order(order)? {
-        OrderArg::Gain | OrderArg::Best => network.gain_order(),
-        OrderArg::Explicit(o) => {
-            validate_order(&o, k).map_err(value_error)?;
-            o
-        }
-    };
+    let scenario = SingleScenario::from_args(
+        &transmittance,
+        &modulation_variance,
+        &excess_noise,
+        settings_from(
+            detector_noise,
+            detector_efficiency,
+            reconciliation_efficiency,
+            convention,
+            model,
+            access,
+            literal_eq6,
+            time_sharing,
+        ),
+        order,
+    )?;
+    let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
     let report = nomaqkd::evaluate(&settings, &network, &order, &v).map_err(value_error)?;
     report_to_dict(py, report)
+}
+
+/// One scenario of K users from the 1-D arguments of `rates_single` (and
+/// `finite_rates_single`), validated in the CLI's order.
+struct SingleScenario {
+    settings: Settings,
+    network: Network,
+    modulation_variance: Vec<f64>,
+    order: Vec<usize>,
+}
+
+impl SingleScenario {
+    fn from_args(
+        transmittance: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
+        modulation_variance: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
+        excess_noise: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
+        settings: Result<Settings, InputError>,
+        order: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let settings = settings.map_err(value_error)?;
+        for (name, a) in [
+            ("transmittance", transmittance),
+            ("modulation_variance", modulation_variance),
+            ("excess_noise", excess_noise),
+        ] {
+            if a.as_array().ndim() > 1 {
+                return Err(value_error(format!(
+                    "{name}: a {}-D array is not allowed here; expected a number or a 1-D array of K values",
+                    a.as_array().ndim()
+                )));
+            }
+        }
+        let t = view_to_vec(&transmittance.as_array());
+        let k = t.len();
+        // Check T on its own first, as the CLI does.
+        Network::new(t.clone(), vec![0.0]).map_err(value_error)?;
+        let network = Network::new(t, view_to_vec(&excess_noise.as_array())).map_err(value_error)?;
+        let v =
+            broadcast("modulation_variance", view_to_vec(&modulation_variance.as_array()), k).map_err(value_error)?;
+        validate_modulation(settings.convention(), &v, k).map_err(value_error)?;
+        let order = match parse_order(order)? {
+            OrderArg::Gain | OrderArg::Best => network.gain_order(),
+            OrderArg::Explicit(o) => {
+                validate_order(&o, k).map_err(value_error)?;
+                o
+            }
+        };
+        Ok(Self { settings, network, modulation_variance: v, order })
+    }
 }
 
 /// A (N, K) view of an input broadcast numpy-style from a scalar, (K,), (N, 1), (1, K) or (N, K).
@@ -1042,6 +1072,8 @@ fn _panic_for_tests(py: Python<'_>, in_worker: bool) -> i64 {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rates_single, m)?)?;
     m.add_function(wrap_pyfunction!(rates_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(finite::finite_rates_single, m)?)?;
+    m.add("FINITE_DEFAULTS", finite::defaults(m.py())?)?;
     m.add_function(wrap_pyfunction!(dbm_to_variance, m)?)?;
     m.add_function(wrap_pyfunction!(variance_to_dbm, m)?)?;
     m.add_function(wrap_pyfunction!(transmittance_from_distance, m)?)?;

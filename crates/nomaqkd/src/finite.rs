@@ -68,6 +68,16 @@ pub enum WorstCorner {
     /// Strictly inside (T_min, T_max), above both ends.
     Interior,
 }
+impl WorstCorner {
+    /// Keyword used in JSON (`t_min`, `t_max`, `interior`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorstCorner::TMin => "t_min",
+            WorstCorner::TMax => "t_max",
+            WorstCorner::Interior => "interior",
+        }
+    }
+}
 
 impl WorstCase {
     /// Keyword used on the command line and in JSON.

@@ -389,3 +389,11 @@ fn interior_corner_found() {
     assert_eq!(r.finite_holevo.unwrap(), full);
     assert!(full > f(lo) && full > f(hi));
 }
+
+#[test]
+fn worst_corner_keyword_is_its_json_name() {
+    // `as_str` (used by the Python bindings) and serde's name (the CLI's JSON) must agree.
+    for c in [WorstCorner::TMin, WorstCorner::TMax, WorstCorner::Interior] {
+        assert_eq!(serde_json::to_value(c).unwrap(), Value::String(c.as_str().to_owned()));
+    }
+}

@@ -19,8 +19,10 @@ Wrapped so far:
   §11.4; ``nomaqkd optimize`` and ``nomaqkd optimize --compare``);
 * :func:`sweep` -- parameter grids with turbulence Monte Carlo (``nomaqkd sweep``).
 
-Not wrapped: finite-size rates (SPEC §9), ``simulate`` (SPEC §10) and
-``reproduce``; see docs/PYTHON.md.
+* :func:`finite_rates` -- finite-size key rates, one scenario (SPEC §9;
+  ``nomaqkd rate --finite-size``).
+
+Not wrapped: ``simulate`` (SPEC §10) and ``reproduce``; see docs/PYTHON.md.
 
 Bad input raises :class:`ValueError` with the CLI's one-line message.
 """
@@ -50,6 +52,9 @@ __all__ = [
     "optimize",
     "compare",
     "sweep",
+    "FiniteRateResult",
+    "finite_rates",
+    "FINITE_DEFAULTS",
     "DEFAULT_EXCESS_NOISE_SNU",
     "DEFAULT_DETECTOR_NOISE_SNU",
     "DEFAULT_DETECTOR_EFFICIENCY",
@@ -248,6 +253,166 @@ def rates(
             f"transmittance: a {ndim}-D array is not allowed; expected K values (1-D) or an (N, K) array (2-D)"
         )
     return RateResult(**raw)
+
+
+#: Defaults of the finite-size keyword arguments of :func:`finite_rates`
+#: (SPEC §9.2; read from the library).
+FINITE_DEFAULTS: Dict[str, Any] = dict(_core.FINITE_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class FiniteRateResult:
+    """Result of :func:`finite_rates`: the fields of ``nomaqkd rate --finite-size
+    --format json`` (SPEC §9.5, §11.5).
+
+    Per-user arrays have shape ``(K,)``, users in input order. Where the CLI's
+    JSON has ``null`` (a silent user, or ``estimation_inconclusive``), a float
+    array holds NaN and ``pe_worst_corner`` holds ``None``; no other entry is NaN.
+
+    Attributes:
+        rate: the asymptotic figures, identical to :func:`rates` for the same
+            arguments (its ``warnings`` are the asymptotic ones only).
+        finite_secret_key_rate: K_k^fin, unclipped (bits/symbol of the user's slot).
+        finite_holevo: S_PE,k, Eve's worst-case Holevo information (bits/symbol).
+        pe_worst_corner: where S_PE,k was attained: ``"t_min"``, ``"t_max"`` or
+            ``"interior"`` (a list).
+        pe_transmittance_min, pe_transmittance_max: the confidence interval of T_k.
+        pe_excess_noise_max: xi_max,k = xi(T_min,k, sigma^2_max,k) (SNU).
+        pe_noise_variance_max: sigma^2_max,k (SNU per rescaled quadrature).
+        finite_size_penalty: Delta(n) (bits per key symbol).
+        estimation_inconclusive: sqrt(T_k) <= Delta t_k: no key for that user.
+        eps_total: union bound on the failure probability of the user's key.
+        finite_physical: the state at the worst point used is physical (SPEC §2).
+        composable_secret_key_rate: K_k^comp (SPEC §9.6); ``None`` unless
+            ``security="composable"``.
+        min_block_size: per user, the smallest N in [1e3, 1e15] with a positive
+            rate (NaN if none); ``None`` unless ``min_block_size=True``.
+        sum_finite_secret_key_rate: sum_k slot_fraction*K_k^fin (inconclusive
+            and silent users count 0).
+        sum_finite_secret_key_rate_clipped: the same with max(0, K_k^fin).
+        sum_composable_secret_key_rate, sum_composable_secret_key_rate_clipped:
+            the composable sums (``None`` unless ``security="composable"``).
+        min_block_size_sum: smallest N with a positive clipped sum (NaN if
+            none; ``None`` unless ``min_block_size=True``).
+        finite_size: the parameters used, as the JSON's ``finite_size`` object
+            (with the normal quantile ``z``).
+        warnings: the CLI's warning lines, asymptotic then finite-size.
+    """
+
+    rate: RateResult
+    finite_secret_key_rate: np.ndarray
+    finite_holevo: np.ndarray
+    pe_worst_corner: List[Optional[str]]
+    pe_transmittance_min: np.ndarray
+    pe_transmittance_max: np.ndarray
+    pe_excess_noise_max: np.ndarray
+    pe_noise_variance_max: np.ndarray
+    finite_size_penalty: np.ndarray
+    estimation_inconclusive: np.ndarray
+    eps_total: np.ndarray
+    finite_physical: np.ndarray
+    composable_secret_key_rate: Optional[np.ndarray]
+    min_block_size: Optional[np.ndarray]
+    sum_finite_secret_key_rate: float
+    sum_finite_secret_key_rate_clipped: float
+    sum_composable_secret_key_rate: Optional[float]
+    sum_composable_secret_key_rate_clipped: Optional[float]
+    min_block_size_sum: Optional[float]
+    finite_size: Dict[str, Any]
+    warnings: List[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as a plain dict (``rate`` as a dict too; arrays stay numpy arrays)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["rate"] = self.rate.to_dict()
+        return d
+
+
+def finite_rates(
+    transmittance: Union[float, Sequence[float], np.ndarray],
+    modulation_variance: Union[float, Sequence[float], np.ndarray],
+    *,
+    excess_noise: Union[float, Sequence[float], np.ndarray] = DEFAULT_EXCESS_NOISE_SNU,
+    detector_noise: float = DEFAULT_DETECTOR_NOISE_SNU,
+    detector_efficiency: float = DEFAULT_DETECTOR_EFFICIENCY,
+    reconciliation_efficiency: float = DEFAULT_RECONCILIATION_EFFICIENCY,
+    convention: str = "standard",
+    model: str = "exact",
+    access: str = "noma",
+    order: Order = None,
+    literal_eq6: bool = False,
+    time_sharing: bool = True,
+    block_size: float = FINITE_DEFAULTS["block_size"],
+    pe_fraction: float = FINITE_DEFAULTS["pe_fraction"],
+    eps_pe: float = FINITE_DEFAULTS["eps_pe"],
+    eps_smooth: float = FINITE_DEFAULTS["eps_smooth"],
+    eps_pa: float = FINITE_DEFAULTS["eps_pa"],
+    pe_samples_per_symbol: int = FINITE_DEFAULTS["pe_samples_per_symbol"],
+    worst_case: str = FINITE_DEFAULTS["worst_case"],
+    security: str = FINITE_DEFAULTS["security"],
+    min_block_size: bool = False,
+) -> FiniteRateResult:
+    """Finite-size key rates of one scenario (SPEC §9): ``nomaqkd rate --finite-size``.
+
+    The arguments up to ``time_sharing`` are those of :func:`rates` (single
+    scenario: numbers or 1-D arrays of K values). The others carry the names and
+    defaults of the CLI's finite-size flags (SPEC §9.2, §11.5): ``--block-size``
+    -> ``block_size`` and so on. Defined for ``standard`` and ``trusted`` with the
+    exact model; other settings raise ValueError, as the CLI exits with code 2.
+
+    Args:
+        block_size: N, symbols per block (> 0).
+        pe_fraction: p_PE, fraction of the symbols disclosed for parameter
+            estimation, in (0, 1).
+        eps_pe, eps_smooth, eps_pa: epsilon_PE, smoothing and privacy-amplification
+            failure probabilities, each in (0, 1).
+        pe_samples_per_symbol: r = 2 (q and p pooled) or 1 (LGG10's homodyne count).
+        worst_case: ``"box"`` (max of chi over [T_min, T_max]) or ``"lgg10"``
+            (the T_min corner).
+        security: ``"collective"`` (LGG10) or ``"composable"`` (adds SPEC §9.6's rate).
+        min_block_size: also search the smallest block size with a positive rate
+            (slower: a bisection per user).
+
+    Returns:
+        A :class:`FiniteRateResult`.
+
+    Raises:
+        ValueError: bad input, with the CLI's one-line message.
+    """
+    if np.ndim(transmittance) > 1:
+        raise ValueError(
+            f"transmittance: a {np.ndim(transmittance)}-D array is not allowed; expected K values "
+            "(finite_rates has no batched form)"
+        )
+    r = pe_samples_per_symbol
+    numeric = isinstance(r, (int, float, np.integer, np.floating)) and not isinstance(r, (bool, np.bool_))
+    if not numeric or not float(r).is_integer():
+        raise ValueError(f"pe_samples_per_symbol: {r} is not allowed; expected 1 or 2")
+    raw = _core.finite_rates_single(
+        np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
+        modulation_variance,
+        excess_noise,
+        float(detector_noise),
+        float(detector_efficiency),
+        float(reconciliation_efficiency),
+        convention,
+        model,
+        access,
+        order,
+        bool(literal_eq6),
+        bool(time_sharing),
+        float(block_size),
+        float(pe_fraction),
+        float(eps_pe),
+        float(eps_smooth),
+        float(eps_pa),
+        int(r),
+        str(worst_case),
+        str(security),
+        bool(min_block_size),
+    )
+    raw["rate"] = RateResult(**raw["rate"])
+    return FiniteRateResult(**raw)
 
 
 def _scalar_or_array(x: Any, out: np.ndarray) -> Union[float, np.ndarray]:

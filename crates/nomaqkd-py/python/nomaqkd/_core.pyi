@@ -13,6 +13,7 @@ DEFAULT_DETECTOR_EFFICIENCY: float
 DEFAULT_RECONCILIATION_EFFICIENCY: float
 DEFAULT_WAVELENGTH_M: float
 DEFAULT_SYMBOL_RATE_BAUD: float
+FINITE_DEFAULTS: Dict[str, Any]
 
 _Order = Union[None, str, Sequence[int], npt.NDArray[np.integer]]
 
@@ -45,6 +46,29 @@ def rates_batch(
     time_sharing: bool,
     details: bool = ...,
     out: Optional[Dict[str, Any]] = ...,
+) -> Dict[str, Any]: ...
+def finite_rates_single(
+    transmittance: npt.ArrayLike,
+    modulation_variance: npt.ArrayLike,
+    excess_noise: npt.ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: _Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+    block_size: float,
+    pe_fraction: float,
+    eps_pe: float,
+    eps_smooth: float,
+    eps_pa: float,
+    pe_samples_per_symbol: int,
+    worst_case: str,
+    security: str,
+    min_block_size: bool,
 ) -> Dict[str, Any]: ...
 def dbm_to_variance(
     power_dbm: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float

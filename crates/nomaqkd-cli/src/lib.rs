@@ -9,4 +9,5 @@ pub mod finite_cli;
 pub mod optimize;
 pub mod output;
 pub mod plot;
+pub mod simulate;
 pub mod sweep;

@@ -5,10 +5,9 @@
 mod finite_fig;
 mod rate;
 mod reproduce;
-mod simulate;
 
 // Shared with the Python package through the library target (src/lib.rs).
-use nomaqkd_cli::{args, config, finite_cli, optimize, output, plot, sweep};
+use nomaqkd_cli::{args, config, finite_cli, optimize, output, plot, simulate, sweep};
 
 use clap::Parser;
 use std::io::{self, Write};

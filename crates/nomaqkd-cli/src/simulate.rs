@@ -13,16 +13,27 @@ use nomaqkd::montecarlo::{
     chunk_count, chunk_len, reduce_in_order, summarize, ChunkSums, SicMode, Simulation, SimulationPlan,
     SimulationReport, QUANTITIES,
 };
+use nomaqkd::Settings;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
 fn parse_count(field: &str, s: &str, min: u64) -> Result<u64, InputError> {
-    let x = parse_f64(field, s)?;
+    count(field, parse_f64(field, s)?, s, min)
+}
+
+/// `x` as a count in [`min`, 1e15] (`shown`: how the input is named in the message).
+pub fn count(field: &str, x: f64, shown: &str, min: u64) -> Result<u64, InputError> {
     if !(x.is_finite() && x >= min as f64 && x <= 1e15 && x.fract() == 0.0) {
-        return Err(bad(format!("{field}: {s} is not allowed; expected an integer in [{min}, 1e15]")));
+        return Err(bad(format!("{field}: {shown} is not allowed; expected an integer in [{min}, 1e15]")));
     }
     Ok(x as u64)
+}
+
+/// Default `--symbols`, `--replicates` and `--coverage-replicates` (SPEC §10.6).
+pub fn default_counts() -> (u64, u64, u64) {
+    let p = SimulationPlan::default();
+    (p.symbols, p.replicates, p.coverage_replicates)
 }
 
 /// Map `f` over (replicate id, symbols) jobs chunk by chunk in parallel; one reduced sum per job, in order.
@@ -50,8 +61,9 @@ fn run_jobs(sim: &Simulation, jobs: &[(u64, u64)], bar: &ProgressBar) -> Vec<Chu
     out
 }
 
+/// `simulate --format json`: the run's settings, then the report's fields.
 #[derive(Serialize)]
-struct SimulateJson<'a> {
+pub struct SimulateJson<'a> {
     convention: nomaqkd::Convention,
     access: nomaqkd::Access,
     order: Option<&'a [usize]>,
@@ -108,7 +120,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let sim = Simulation::new(&common.settings, &common.network, &order, &v, common.seed).map_err(InputError::from)?;
     let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };
 
-    let total = replicates * symbols + (coverage_replicates + u64::from(coverage_replicates > 0)) * plan.pe_symbols;
+    let total = total_symbols(&plan);
     let bar = if std::io::stderr().is_terminal() && total >= 5_000_000 {
         let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         b.set_style(
@@ -120,36 +132,55 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let main_jobs: Vec<(u64, u64)> = (0..replicates).map(|r| (r, symbols)).collect();
-    let main = run_jobs(&sim, &main_jobs, &bar);
-    let mut cov_jobs: Vec<(u64, u64)> =
-        (0..coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols)).collect();
-    if coverage_replicates > 0 {
-        cov_jobs.push((plan.t_min_replicate_id(), plan.pe_symbols));
-    }
-    let mut cov = run_jobs(&sim, &cov_jobs, &bar);
-    let tmin = if coverage_replicates > 0 { cov.pop() } else { None };
+    let report = execute(&sim, &plan, &bar);
     bar.finish_and_clear();
-    let report = summarize(&sim, &plan, &main, &cov, tmin.as_ref());
     crate::output::warnings_to_stderr(&report.warnings);
     match common.format {
-        Format::Json => crate::output::json(
-            out,
-            &SimulateJson {
-                convention: common.settings.convention(),
-                access: common.settings.access(),
-                order: (common.settings.access() == nomaqkd::Access::Noma).then_some(sim.order()),
-                seed: common.seed,
-                symbols,
-                replicates,
-                sic,
-                report: &report,
-            },
-        )?,
+        Format::Json => crate::output::json(out, &json_doc(&common.settings, &sim, common.seed, &report))?,
         Format::Csv => csv(out, &report)?,
         Format::Table => table(out, &report, &common)?,
     }
     Ok(())
+}
+
+/// Symbols a run of `plan` draws (main replicates, coverage replicates and the T_min run).
+pub fn total_symbols(plan: &SimulationPlan) -> u64 {
+    let coverage_runs = plan.coverage_replicates + u64::from(plan.coverage_replicates > 0);
+    plan.replicates * plan.symbols + coverage_runs * plan.pe_symbols
+}
+
+/// Run `plan` on `sim` (in parallel on rayon's pool; the same report for any thread
+/// count), counting symbols on `bar`.
+pub fn execute(sim: &Simulation, plan: &SimulationPlan, bar: &ProgressBar) -> SimulationReport {
+    let main_jobs: Vec<(u64, u64)> = (0..plan.replicates).map(|r| (r, plan.symbols)).collect();
+    let main = run_jobs(sim, &main_jobs, bar);
+    let mut cov_jobs: Vec<(u64, u64)> =
+        (0..plan.coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols)).collect();
+    if plan.coverage_replicates > 0 {
+        cov_jobs.push((plan.t_min_replicate_id(), plan.pe_symbols));
+    }
+    let mut cov = run_jobs(sim, &cov_jobs, bar);
+    let tmin = if plan.coverage_replicates > 0 { cov.pop() } else { None };
+    summarize(sim, plan, &main, &cov, tmin.as_ref())
+}
+
+/// The document of `simulate --format json` (SPEC §11.5).
+pub fn json_doc<'a>(
+    settings: &Settings,
+    sim: &'a Simulation,
+    seed: u64,
+    report: &'a SimulationReport,
+) -> SimulateJson<'a> {
+    SimulateJson {
+        convention: settings.convention(),
+        access: settings.access(),
+        order: (settings.access() == nomaqkd::Access::Noma).then_some(sim.order()),
+        seed,
+        symbols: report.plan.symbols,
+        replicates: report.plan.replicates,
+        sic: report.plan.sic,
+        report,
+    }
 }
 
 fn table(out: &mut dyn Write, r: &SimulationReport, c: &crate::config::Common) -> anyhow::Result<()> {

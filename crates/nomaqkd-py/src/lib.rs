@@ -29,6 +29,7 @@ use std::mem::MaybeUninit;
 
 mod alloc_sweep;
 mod finite;
+mod simulate;
 
 /// Default excess noise ξ (SNU) of SPEC §11.1 (`--excess-noise`).
 const DEFAULT_EXCESS_NOISE_SNU: f64 = 0.1;
@@ -1074,6 +1075,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rates_batch, m)?)?;
     m.add_function(wrap_pyfunction!(finite::finite_rates_single, m)?)?;
     m.add("FINITE_DEFAULTS", finite::defaults(m.py())?)?;
+    m.add_function(wrap_pyfunction!(simulate::simulate_single, m)?)?;
+    m.add("SIMULATE_DEFAULTS", simulate::defaults(m.py())?)?;
     m.add_function(wrap_pyfunction!(dbm_to_variance, m)?)?;
     m.add_function(wrap_pyfunction!(variance_to_dbm, m)?)?;
     m.add_function(wrap_pyfunction!(transmittance_from_distance, m)?)?;

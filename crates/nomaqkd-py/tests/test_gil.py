@@ -57,3 +57,10 @@ def test_sweep_releases_the_gil():
     }
     ticks, call = ticks_during(lambda: nomaqkd.sweep(scenario))
     assert ticks >= max(5, int(call / 0.005)), (ticks, call)
+
+
+def test_simulate_releases_the_gil():
+    ticks, call = ticks_during(
+        lambda: nomaqkd.simulate([0.8, 0.4], [20.0, 50.0], symbols=1e6, replicates=4, coverage_replicates=0)
+    )
+    assert ticks >= max(5, int(call / 0.005)), (ticks, call)

@@ -43,6 +43,16 @@ pub enum SicMode {
     Estimated,
 }
 
+impl SicMode {
+    /// Keyword used on the command line and in JSON (`genie`, `estimated`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SicMode::Genie => "genie",
+            SicMode::Estimated => "estimated",
+        }
+    }
+}
+
 impl std::str::FromStr for SicMode {
     type Err = InputError;
     fn from_str(s: &str) -> Result<Self, InputError> {

@@ -85,3 +85,12 @@ fn chunk_reduction_deterministic() {
     assert_eq!(a, b);
     assert_eq!(a.samples, 2.0 * n as f64);
 }
+
+#[test]
+fn sic_mode_keyword_is_its_json_name_and_parses_back() {
+    // `as_str` (used by the Python bindings), serde's name (the CLI's JSON) and `FromStr` agree.
+    for m in [SicMode::Genie, SicMode::Estimated] {
+        assert_eq!(serde_json::to_value(m).unwrap(), serde_json::Value::String(m.as_str().to_owned()));
+        assert_eq!(m.as_str().parse::<SicMode>().unwrap(), m);
+    }
+}

@@ -22,7 +22,10 @@ Wrapped so far:
 * :func:`finite_rates` -- finite-size key rates, one scenario (SPEC §9;
   ``nomaqkd rate --finite-size``).
 
-Not wrapped: ``simulate`` (SPEC §10) and ``reproduce``; see docs/PYTHON.md.
+* :func:`simulate` -- the quadrature-level Monte Carlo check (SPEC §10;
+  ``nomaqkd simulate``).
+
+Not wrapped: ``reproduce``; see docs/PYTHON.md.
 
 Bad input raises :class:`ValueError` with the CLI's one-line message.
 """
@@ -55,6 +58,9 @@ __all__ = [
     "FiniteRateResult",
     "finite_rates",
     "FINITE_DEFAULTS",
+    "SimulationResult",
+    "simulate",
+    "SIMULATE_DEFAULTS",
     "DEFAULT_EXCESS_NOISE_SNU",
     "DEFAULT_DETECTOR_NOISE_SNU",
     "DEFAULT_DETECTOR_EFFICIENCY",
@@ -413,6 +419,139 @@ def finite_rates(
     )
     raw["rate"] = RateResult(**raw["rate"])
     return FiniteRateResult(**raw)
+
+
+#: Defaults of ``symbols``, ``replicates``, ``coverage_replicates`` and ``sic`` of
+#: :func:`simulate` (SPEC §10.6; read from the command line's code).
+SIMULATE_DEFAULTS: Dict[str, Any] = dict(_core.SIMULATE_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Result of :func:`simulate`: the document of ``nomaqkd simulate --format json``
+    (SPEC §10.4-§10.5, §11.5), with JSON objects as dicts and arrays as lists.
+
+    Attributes:
+        convention, access: the settings simulated.
+        order: the SIC order (``None`` unless ``noma``).
+        seed, symbols, replicates, sic: the run's seed, N_MC, R and SIC mode.
+        plan: every parameter of the run (confidence, coverage replicates, ...).
+        z_variance_interval: acceptance interval of the sample variance of z
+            (``None`` for one replicate).
+        users: per user (input order) a dict: ``user``, ``active``, ``targets``
+            (the analytic values), ``estimates`` (per quantity: ``target``,
+            ``std_error``, ``estimates``, ``intervals``, ``z_scores``, the
+            statistics and pass flags), ``residual_excess_kurtosis``,
+            ``coverage``, ``t_min`` and ``checks_passed``; ``None`` where a silent
+            user has no estimates.
+        all_checks_passed: every check of every active user passed.
+        warnings: notes of the run (e.g. an uninformative xi check, SPEC §10.6).
+    """
+
+    convention: str
+    access: str
+    order: Optional[List[int]]
+    seed: int
+    symbols: int
+    replicates: int
+    sic: str
+    plan: Dict[str, Any]
+    z_variance_interval: Optional[List[float]]
+    users: List[Dict[str, Any]]
+    all_checks_passed: bool
+    warnings: List[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as a plain dict (the JSON document's content)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _count(name: str, value: Any) -> float:
+    """A count argument as a float for the library's check (which names it in its
+    message); anything that is not a real number is refused here."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name}: {value!r} is not allowed; expected an integer")
+    return float(value)
+
+
+def simulate(
+    transmittance: Union[float, Sequence[float], np.ndarray],
+    modulation_variance: Union[float, Sequence[float], np.ndarray],
+    *,
+    excess_noise: Union[float, Sequence[float], np.ndarray] = DEFAULT_EXCESS_NOISE_SNU,
+    detector_noise: float = DEFAULT_DETECTOR_NOISE_SNU,
+    detector_efficiency: float = DEFAULT_DETECTOR_EFFICIENCY,
+    reconciliation_efficiency: float = DEFAULT_RECONCILIATION_EFFICIENCY,
+    convention: str = "standard",
+    model: str = "exact",
+    access: str = "noma",
+    order: Order = None,
+    literal_eq6: bool = False,
+    time_sharing: bool = True,
+    symbols: int = SIMULATE_DEFAULTS["symbols"],
+    replicates: int = SIMULATE_DEFAULTS["replicates"],
+    sic: str = SIMULATE_DEFAULTS["sic"],
+    coverage_replicates: int = SIMULATE_DEFAULTS["coverage_replicates"],
+    seed: int = 1,
+) -> SimulationResult:
+    """Quadrature-level Monte Carlo of one scenario (SPEC §10): ``nomaqkd simulate``.
+
+    Draws the users' Gaussian quadratures, the channel and Eve's noise, runs the
+    base station's SIC and checks that the estimated T, sigma^2, xi, xi_eff, I and
+    chi agree with the analytic model (z-scores, coverage of the PE bounds, the T_min
+    run). Seeded: the same arguments give the same result, for any number of
+    threads. The arguments up to ``time_sharing`` are those of :func:`rates`
+    (one scenario; ``standard`` or ``trusted``, exact model); the others are the
+    CLI's flags with its defaults (SPEC §11.5).
+
+    Args:
+        symbols: N_MC, symbols per replicate, an integer in [1, 1e15] (1e6 is accepted).
+        replicates: R, an integer in [1, 1e15].
+        sic: ``"genie"`` (subtract the true sqrt(T_j) x_j) or ``"estimated"``.
+        coverage_replicates: replicates of the PE coverage check (1e4 symbols
+            each), an integer in [0, 1e15]; 0 skips it and the T_min check.
+        seed: non-negative integer, at most 2^53 (as ``--seed``).
+
+    The run releases the GIL and uses rayon's pool (``RAYON_NUM_THREADS``); it has
+    no progress bar and Ctrl-C does not stop it early. With the defaults (2e7
+    symbols in the replicates, 2e7 in the coverage check) two users take ~3 s on
+    two cores.
+
+    Returns:
+        A :class:`SimulationResult`.
+
+    Raises:
+        ValueError: bad input, with the CLI's one-line message (the seed's message
+            is this function's own).
+    """
+    if np.ndim(transmittance) > 1:
+        raise ValueError(
+            f"transmittance: a {np.ndim(transmittance)}-D array is not allowed; expected K values "
+            "(simulate has no batched form)"
+        )
+    integral = isinstance(seed, (int, np.integer)) or (isinstance(seed, (float, np.floating)) and float(seed).is_integer())
+    if isinstance(seed, (bool, np.bool_)) or not integral or not 0 <= seed <= 2**53:
+        raise ValueError(f"seed: {seed!r} is not allowed; expected a non-negative integer (at most 2^53)")
+    raw = _core.simulate_single(
+        np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
+        modulation_variance,
+        excess_noise,
+        float(detector_noise),
+        float(detector_efficiency),
+        float(reconciliation_efficiency),
+        convention,
+        model,
+        access,
+        order,
+        bool(literal_eq6),
+        bool(time_sharing),
+        _count("symbols", symbols),
+        _count("replicates", replicates),
+        str(sic),
+        _count("coverage_replicates", coverage_replicates),
+        int(seed),
+    )
+    return SimulationResult(**raw)
 
 
 def _scalar_or_array(x: Any, out: np.ndarray) -> Union[float, np.ndarray]:

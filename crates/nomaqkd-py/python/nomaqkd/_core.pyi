@@ -14,6 +14,7 @@ DEFAULT_RECONCILIATION_EFFICIENCY: float
 DEFAULT_WAVELENGTH_M: float
 DEFAULT_SYMBOL_RATE_BAUD: float
 FINITE_DEFAULTS: Dict[str, Any]
+SIMULATE_DEFAULTS: Dict[str, Any]
 
 _Order = Union[None, str, Sequence[int], npt.NDArray[np.integer]]
 
@@ -69,6 +70,25 @@ def finite_rates_single(
     worst_case: str,
     security: str,
     min_block_size: bool,
+) -> Dict[str, Any]: ...
+def simulate_single(
+    transmittance: npt.ArrayLike,
+    modulation_variance: npt.ArrayLike,
+    excess_noise: npt.ArrayLike,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: _Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+    symbols: float,
+    replicates: float,
+    sic: str,
+    coverage_replicates: float,
+    seed: int,
 ) -> Dict[str, Any]: ...
 def dbm_to_variance(
     power_dbm: npt.ArrayLike, wavelength_m: float, symbol_rate_baud: float

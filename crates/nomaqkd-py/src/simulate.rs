@@ -1,0 +1,106 @@
+//! `nomaqkd simulate` (SPEC §10, §11.5): the seeded quadrature-level Monte Carlo
+//! for one scenario. The run is the command line's own
+//! (`nomaqkd_cli::simulate::{execute, json_doc}`, over `nomaqkd::montecarlo`); this
+//! file converts its JSON document to Python objects.
+
+use crate::{settings_from, value_error, SingleScenario};
+use indicatif::ProgressBar;
+use nomaqkd::montecarlo::{SicMode, Simulation, SimulationPlan};
+use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc};
+use numpy::{AllowTypeChange, PyArrayLikeDyn};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::Value;
+
+/// The defaults of `symbols`, `replicates`, `coverage_replicates` and `sic`, as a dict.
+pub(crate) fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let (symbols, replicates, coverage_replicates) = default_counts();
+    let d = PyDict::new(py);
+    d.set_item("symbols", symbols)?;
+    d.set_item("replicates", replicates)?;
+    d.set_item("coverage_replicates", coverage_replicates)?;
+    d.set_item("sic", SicMode::default().as_str())?;
+    Ok(d)
+}
+
+/// A JSON value as Python objects: null → None, numbers → int (integers) or float,
+/// arrays → list, objects → dict (in the document's key order).
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => u.into_pyobject(py)?.into_any(),
+            (None, Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, None, Some(f)) => f.into_pyobject(py)?.into_any(),
+            (None, None, None) => unreachable!("a JSON number is u64, i64 or f64"),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let d = PyDict::new(py);
+            for (key, item) in map {
+                d.set_item(key, to_py(py, item)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+/// One scenario simulated: the document of `simulate --format json` as a dict.
+/// `symbols`, `replicates`, `coverage_replicates` arrive as floats (validated here as
+/// counts, with the CLI's messages); the run releases the GIL.
+#[pyfunction]
+#[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
+    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, symbols,
+    replicates, sic, coverage_replicates, seed))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn simulate_single<'py>(
+    py: Python<'py>,
+    transmittance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    modulation_variance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    excess_noise: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    detector_noise: f64,
+    detector_efficiency: f64,
+    reconciliation_efficiency: f64,
+    convention: &str,
+    model: &str,
+    access: &str,
+    order: Option<&Bound<'py, PyAny>>,
+    literal_eq6: bool,
+    time_sharing: bool,
+    symbols: f64,
+    replicates: f64,
+    sic: &str,
+    coverage_replicates: f64,
+    seed: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let settings = settings_from(
+        detector_noise,
+        detector_efficiency,
+        reconciliation_efficiency,
+        convention,
+        model,
+        access,
+        literal_eq6,
+        time_sharing,
+    );
+    let scenario = SingleScenario::from_args(&transmittance, &modulation_variance, &excess_noise, settings, order)?;
+    let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
+    let counted = |field: &str, x: f64, min: u64| count(field, x, &x.to_string(), min).map_err(value_error);
+    let symbols = counted("symbols", symbols, 1)?;
+    let replicates = counted("replicates", replicates, 1)?;
+    let coverage_replicates = counted("coverage_replicates", coverage_replicates, 0)?;
+    let sic: SicMode = sic.parse().map_err(value_error)?;
+    let sim = Simulation::new(&settings, &network, &order, &v, seed).map_err(value_error)?;
+    let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };
+    let report = py.detach(|| execute(&sim, &plan, &ProgressBar::hidden()));
+    let doc = serde_json::to_value(json_doc(&settings, &sim, seed, &report)).map_err(value_error)?;
+    to_py(py, &doc)
+}

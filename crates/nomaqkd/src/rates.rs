@@ -320,21 +320,29 @@ pub fn validate_excess_noise(excess_noise: &[f64]) -> Result<(), InputError> {
 /// of users with a larger T (or an equal T and a smaller index): K² branch-free
 /// comparisons, faster than a comparison sort (whose branches mispredict on random
 /// T) at K = 16. Larger K use a sort. Both give the same order (tested).
+///
+/// `order` is a permutation of 0..K for any `t`: if the ranks are not K distinct
+/// positions (a NaN compares false both ways), the sort (by `total_cmp`) is used.
 #[inline(always)]
 pub fn gain_order_of(t: &[f64], order: &mut Vec<usize>) {
     let k = t.len();
     order.clear();
     if k <= RANK_ORDER_MAX_USERS {
         order.resize(k, 0);
+        let mut seen = 0u64;
         for (i, &ti) in t.iter().enumerate() {
             // T_k are validated in (0, 1), so `>` and `==` agree with `total_cmp`.
             let rank = t[..i].iter().filter(|&&tj| tj >= ti).count() + t[i + 1..].iter().filter(|&&tj| tj > ti).count();
+            seen |= 1 << rank;
             order[rank] = i;
         }
-    } else {
-        order.extend(0..k);
-        order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
+        if seen == (1u64 << k) - 1 {
+            return;
+        }
+        order.clear();
     }
+    order.extend(0..k);
+    order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
 }
 
 /// Whether Σ_k T_k ≤ 1 (summed in index order): K modes combined passively into one
@@ -778,5 +786,33 @@ mod tests {
                 assert_eq!(buf, want);
             }
         }
+    }
+
+    /// Outside the validated range (NaN, ±0, ±inf), the order is still a permutation of
+    /// 0..K: the `total_cmp` sort, wherever the ranks are not distinct positions.
+    #[test]
+    fn gain_order_is_a_permutation_for_any_t() {
+        let values = [f64::NAN, -f64::NAN, 0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, 0.5, 0.5, 2.0, -1.0];
+        let mut order = Vec::new();
+        for k in 1..=5usize {
+            for code in 0..values.len().pow(k as u32) {
+                let t: Vec<f64> = (0..k).map(|j| values[code / values.len().pow(j as u32) % values.len()]).collect();
+                gain_order_of(&t, &mut order);
+                let mut sorted = order.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, (0..k).collect::<Vec<_>>(), "T = {t:?}: {order:?}");
+                if t.iter().any(|x| x.is_nan()) {
+                    let mut want: Vec<usize> = (0..k).collect();
+                    want.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
+                    assert_eq!(order, want, "T = {t:?}");
+                }
+            }
+        }
+        // 33 users (the sort path) with a NaN.
+        let t: Vec<f64> = (0..33).map(|i| if i == 7 { f64::NAN } else { 0.01 * i as f64 }).collect();
+        gain_order_of(&t, &mut order);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..33).collect::<Vec<_>>());
     }
 }

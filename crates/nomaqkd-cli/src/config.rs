@@ -58,7 +58,7 @@ pub fn parse_u64(field: &str, s: &str) -> Result<u64, InputError> {
     match t.parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => Ok(x as u64),
         _ => Err(bad(format!(
-            "{field}: `{s}` is not allowed; expected a non-negative integer (exponents allowed, e.g. 1e3; at most 2^53)"
+            "{field}: `{s}` is not allowed; expected a non-negative integer below 2^64 (with an exponent, e.g. 1e3, at most 2^53)"
         ))),
     }
 }

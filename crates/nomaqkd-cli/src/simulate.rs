@@ -18,14 +18,22 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
-fn parse_count(field: &str, s: &str, min: u64) -> Result<u64, InputError> {
-    count(field, parse_f64(field, s)?, s, min)
+fn parse_count(field: &str, s: &str, min: u64, max: f64) -> Result<u64, InputError> {
+    count(field, parse_f64(field, s)?, s, min, max)
 }
 
-/// `x` as a count in [`min`, 1e15] (`shown`: how the input is named in the message).
-pub fn count(field: &str, x: f64, shown: &str, min: u64) -> Result<u64, InputError> {
-    if !(x.is_finite() && x >= min as f64 && x <= 1e15 && x.fract() == 0.0) {
-        return Err(bad(format!("{field}: {shown} is not allowed; expected an integer in [{min}, 1e15]")));
+/// Largest `--symbols` (per replicate; chunks are evaluated in bounded windows, so any
+/// count fits in memory).
+pub const MAX_SYMBOLS: f64 = 1e15;
+/// Largest `--replicates` and `--coverage-replicates`: the report holds every replicate's
+/// estimates (about 200 bytes per user and replicate, more as JSON), so 1e6 still fits
+/// here; 1e15 would abort on allocation.
+pub const MAX_REPLICATES: f64 = 1e6;
+
+/// `x` as a count in [`min`, `max`] (`shown`: how the input is named in the message).
+pub fn count(field: &str, x: f64, shown: &str, min: u64, max: f64) -> Result<u64, InputError> {
+    if !(x.is_finite() && x >= min as f64 && x <= max && x.fract() == 0.0) {
+        return Err(bad(format!("{field}: {shown} is not allowed; expected an integer in [{min}, {max:e}]")));
     }
     Ok(x as u64)
 }
@@ -36,32 +44,40 @@ pub fn default_counts() -> (u64, u64, u64) {
     (p.symbols, p.replicates, p.coverage_replicates)
 }
 
-/// Map `f` over (replicate id, symbols) jobs chunk by chunk in parallel; one reduced sum per job, in order.
-fn run_jobs(sim: &Simulation, jobs: &[(u64, u64)], bar: &ProgressBar) -> Vec<ChunkSums> {
-    let tasks: Vec<(usize, u64, u64, u64)> = jobs
-        .iter()
-        .enumerate()
-        .flat_map(|(j, &(rep, n))| (0..chunk_count(n)).map(move |c| (j, rep, c, chunk_len(n, c))))
-        .collect();
-    let sums: Vec<ChunkSums> = tasks
-        .par_iter()
-        .map(|&(_, rep, c, len)| {
-            let s = sim.chunk_sums(rep, c, len);
-            bar.inc(len);
-            s
-        })
-        .collect();
-    let mut out = Vec::with_capacity(jobs.len());
-    let mut start = 0;
-    for (j, _) in jobs.iter().enumerate() {
-        let end = start + tasks[start..].iter().take_while(|t| t.0 == j).count();
-        out.push(reduce_in_order(sim.users(), &sums[start..end]));
-        start = end;
+/// Chunks evaluated per parallel batch in [`run_jobs`]: memory stays bounded (one
+/// `ChunkSums` per chunk in flight) whatever the number of symbols.
+const WINDOW_CHUNKS: usize = 4096;
+
+/// Map the (replicate id, symbols) jobs chunk by chunk in parallel, in windows of
+/// [`WINDOW_CHUNKS`]; one reduced sum per job, in order. Each job's chunk sums are added
+/// in chunk order from zero, as `reduce_in_order` does, so the result is the same for
+/// any window and any thread count.
+fn run_jobs(sim: &Simulation, jobs: impl Iterator<Item = (u64, u64)>, bar: &ProgressBar) -> Vec<ChunkSums> {
+    let mut tasks =
+        jobs.enumerate().flat_map(|(j, (rep, n))| (0..chunk_count(n)).map(move |c| (j, rep, c, chunk_len(n, c))));
+    let mut out: Vec<ChunkSums> = Vec::new();
+    loop {
+        let window: Vec<(usize, u64, u64, u64)> = tasks.by_ref().take(WINDOW_CHUNKS).collect();
+        if window.is_empty() {
+            return out;
+        }
+        let sums: Vec<ChunkSums> = window
+            .par_iter()
+            .map(|&(_, rep, c, len)| {
+                let s = sim.chunk_sums(rep, c, len);
+                bar.inc(len);
+                s
+            })
+            .collect();
+        for (&(j, ..), s) in window.iter().zip(&sums) {
+            if j == out.len() {
+                out.push(reduce_in_order(sim.users(), &[]));
+            }
+            out[j].add(s);
+        }
     }
-    out
 }
 
-/// `simulate --format json`: the run's settings, then the report's fields.
 #[derive(Serialize)]
 pub struct SimulateJson<'a> {
     convention: nomaqkd::Convention,
@@ -96,15 +112,15 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     let id = |_: &str, s: &str| Ok::<String, InputError>(s.to_string());
     let symbols = pick("--symbols", args.symbols.as_ref(), id, sym_file)?
-        .map(|s| parse_count("symbols", &s, 1))
+        .map(|s| parse_count("symbols", &s, 1, MAX_SYMBOLS))
         .transpose()?
         .unwrap_or(1_000_000);
     let replicates = pick("--replicates", args.replicates.as_ref(), id, rep_file)?
-        .map(|s| parse_count("replicates", &s, 1))
+        .map(|s| parse_count("replicates", &s, 1, MAX_REPLICATES))
         .transpose()?
         .unwrap_or(20);
     let coverage_replicates = pick("--coverage-replicates", args.coverage_replicates.as_ref(), id, cov_file)?
-        .map(|s| parse_count("coverage_replicates", &s, 0))
+        .map(|s| parse_count("coverage_replicates", &s, 0, MAX_REPLICATES))
         .transpose()?
         .unwrap_or(2000);
     let sic = pick("--sic", args.sic.as_ref(), id, sic_file)?
@@ -152,14 +168,10 @@ pub fn total_symbols(plan: &SimulationPlan) -> u64 {
 /// Run `plan` on `sim` (in parallel on rayon's pool; the same report for any thread
 /// count), counting symbols on `bar`.
 pub fn execute(sim: &Simulation, plan: &SimulationPlan, bar: &ProgressBar) -> SimulationReport {
-    let main_jobs: Vec<(u64, u64)> = (0..plan.replicates).map(|r| (r, plan.symbols)).collect();
-    let main = run_jobs(sim, &main_jobs, bar);
-    let mut cov_jobs: Vec<(u64, u64)> =
-        (0..plan.coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols)).collect();
-    if plan.coverage_replicates > 0 {
-        cov_jobs.push((plan.t_min_replicate_id(), plan.pe_symbols));
-    }
-    let mut cov = run_jobs(sim, &cov_jobs, bar);
+    let main = run_jobs(sim, (0..plan.replicates).map(|r| (r, plan.symbols)), bar);
+    let cov_jobs = (0..plan.coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols));
+    let t_min_job = (plan.coverage_replicates > 0).then_some((plan.t_min_replicate_id(), plan.pe_symbols));
+    let mut cov = run_jobs(sim, cov_jobs.chain(t_min_job), bar);
     let tmin = if plan.coverage_replicates > 0 { cov.pop() } else { None };
     summarize(sim, plan, &main, &cov, tmin.as_ref())
 }

@@ -66,6 +66,9 @@ fn bad_input_exit_2() {
         &["--convention", "paper"],
         &["--access", "oma"],
         &["--model", "asymptotic"],
+        // Beyond the report's size limit: an input error, not an allocation abort.
+        &["--replicates", "1e15"],
+        &["--coverage-replicates", "1000001"],
     ] {
         let mut a = base.to_vec();
         a.extend_from_slice(extra);

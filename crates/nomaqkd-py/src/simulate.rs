@@ -6,10 +6,10 @@
 use crate::{settings_from, value_error, SingleScenario};
 use indicatif::ProgressBar;
 use nomaqkd::montecarlo::{SicMode, Simulation, SimulationPlan};
-use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc};
+use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc, MAX_REPLICATES, MAX_SYMBOLS};
 use numpy::{AllowTypeChange, PyArrayLikeDyn};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBool, PyDict, PyList};
 use serde_json::Value;
 
 /// The defaults of `symbols`, `replicates`, `coverage_replicates` and `sic`, as a dict.
@@ -24,7 +24,7 @@ pub(crate) fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 }
 
 /// A JSON value as Python objects: null → None, numbers → int (integers) or float,
-/// arrays → list, objects → dict (in the document's key order).
+/// arrays → list, objects → dict (keys in alphabetical order: serde_json's map).
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
@@ -53,9 +53,17 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-/// One scenario simulated: the document of `simulate --format json` as a dict.
-/// `symbols`, `replicates`, `coverage_replicates` arrive as floats (validated here as
-/// counts, with the CLI's messages); the run releases the GIL.
+/// A count argument (a real number; `1e6` is accepted, as on the command line), checked
+/// by the CLI's `count`, whose message shows the argument as `str()` prints it.
+fn counted(field: &str, x: &Bound<'_, PyAny>, min: u64, max: f64) -> PyResult<u64> {
+    let shown = x.str()?.to_string();
+    let value = if x.is_instance_of::<PyBool>() { None } else { x.extract::<f64>().ok() };
+    // Not a number: the range check below refuses NaN with the same message.
+    count(field, value.unwrap_or(f64::NAN), &shown, min, max).map_err(value_error)
+}
+
+/// One scenario simulated: the document of `simulate --format json` as a dict. The
+/// run releases the GIL.
 #[pyfunction]
 #[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
     reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, symbols,
@@ -75,10 +83,10 @@ pub(crate) fn simulate_single<'py>(
     order: Option<&Bound<'py, PyAny>>,
     literal_eq6: bool,
     time_sharing: bool,
-    symbols: f64,
-    replicates: f64,
+    symbols: &Bound<'py, PyAny>,
+    replicates: &Bound<'py, PyAny>,
     sic: &str,
-    coverage_replicates: f64,
+    coverage_replicates: &Bound<'py, PyAny>,
     seed: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let settings = settings_from(
@@ -93,10 +101,9 @@ pub(crate) fn simulate_single<'py>(
     );
     let scenario = SingleScenario::from_args(&transmittance, &modulation_variance, &excess_noise, settings, order)?;
     let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
-    let counted = |field: &str, x: f64, min: u64| count(field, x, &x.to_string(), min).map_err(value_error);
-    let symbols = counted("symbols", symbols, 1)?;
-    let replicates = counted("replicates", replicates, 1)?;
-    let coverage_replicates = counted("coverage_replicates", coverage_replicates, 0)?;
+    let symbols = counted("symbols", symbols, 1, MAX_SYMBOLS)?;
+    let replicates = counted("replicates", replicates, 1, MAX_REPLICATES)?;
+    let coverage_replicates = counted("coverage_replicates", coverage_replicates, 0, MAX_REPLICATES)?;
     let sic: SicMode = sic.parse().map_err(value_error)?;
     let sim = Simulation::new(&settings, &network, &order, &v, seed).map_err(value_error)?;
     let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };

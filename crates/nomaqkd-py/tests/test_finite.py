@@ -112,6 +112,12 @@ SCENARIOS = [
         dict(block_size=1e9, security="composable", eps_pe=1e-9),
     ),
     (
+        # A negative composable rate: raw and clipped composable sums differ.
+        "noma composable, no key",
+        dict(transmittance=[0.8, 0.4], modulation_variance=[20.0, 50.0], order=[0, 1], excess_noise=0.01),
+        dict(block_size=1e8, security="composable"),
+    ),
+    (
         "oma min block size",
         dict(transmittance=[0.9, 0.6], modulation_variance=[10.0, 10.0], excess_noise=0.01, access="oma"),
         dict(min_block_size=True, pe_fraction=0.2),
@@ -175,6 +181,9 @@ def test_identical_to_cli_json(cli_binary, name, rate_kw, fin_kw):
         "access",
     ):
         assert getattr(py.rate, key) == cli[key], key
+    assert (None if py.rate.order is None else py.rate.order.tolist()) == cli["order"]
+    if "composable" in name and "no key" in name:
+        assert cli["sum_composable_secret_key_rate"] < 0 == cli["sum_composable_secret_key_rate_clipped"]
     for key in (
         "sum_finite_secret_key_rate",
         "sum_finite_secret_key_rate_clipped",
@@ -190,7 +199,23 @@ def test_identical_to_cli_json(cli_binary, name, rate_kw, fin_kw):
     assert (py.composable_secret_key_rate is not None) == composable
     assert (py.min_block_size is not None) == ("min_block_size" in cli["users"][0])
     for k, user in enumerate(cli["users"]):
-        for key in ("mutual_information", "holevo", "secret_key_rate", "plob_bound", "physical", "silent"):
+        assert user["user"] == k
+        assert user["slot_fraction"] == py.rate.slot_fraction
+        pos = None if py.rate.decode_position is None else int(py.rate.decode_position[k])
+        assert user["decode_position"] == pos
+        approx = None if py.rate.approximation_valid is None else bool(py.rate.approximation_valid[k])
+        assert user["approximation_valid"] == approx
+        for key in (
+            "interference",
+            "other_excess_noise",
+            "mutual_information",
+            "holevo",
+            "secret_key_rate",
+            "plob_bound",
+            "physical",
+            "exceeds_plob",
+            "silent",
+        ):
             assert getattr(py.rate, key)[k] == user[key], (k, key)
         for key in (
             "finite_secret_key_rate",
@@ -244,7 +269,7 @@ def test_same_error_line_as_cli(cli_binary, rate_flags, fin_flags, kw):
     assert str(info.value) == lines[0].removeprefix("error: ")
 
 
-@pytest.mark.parametrize("value", [-1, 2.5, True, "2", [2]])
+@pytest.mark.parametrize("value", [-1, 2.5, 2.0, True, "2", [2], 2**64 - 1, np.uint64(2**64 - 1), 1e20])
 def test_pe_samples_per_symbol_must_be_1_or_2(value):
     with pytest.raises(ValueError, match=r"^pe_samples_per_symbol: .* is not allowed; expected 1 or 2$"):
         nomaqkd.finite_rates([0.5], [4.0], pe_samples_per_symbol=value)

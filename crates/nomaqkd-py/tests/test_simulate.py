@@ -102,16 +102,49 @@ def test_same_error_line_as_cli(cli_binary, flags, kw):
     assert str(info.value) == lines[0].removeprefix("error: ")
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, 2**53 + 1, "1", True])
+@pytest.mark.parametrize("seed", [-1, 1.5, 2.0**53 + 2, 2**64, "1", True])
 def test_bad_seed(seed):
-    with pytest.raises(ValueError, match=r"^seed: .* is not allowed; expected a non-negative integer \(at most 2\^53\)$"):
+    with pytest.raises(ValueError, match=r"^seed: .* is not allowed; expected a non-negative integer below 2\^64$"):
         nomaqkd.simulate([0.5], 4.0, seed=seed, **SMALL)
 
 
+@pytest.mark.parametrize("seed", [0, 2**64 - 1, np.uint64(2**64 - 1), np.int64(7), 5.0])
+def test_seed_range_is_the_clis(cli_binary, seed):
+    # --seed takes any u64 written as digits (SPEC §11.1), and whole floats up to 2^53.
+    rate_kw = dict(transmittance=[0.8, 0.4], modulation_variance=[20.0, 50.0])
+    flags = flags_of(rate_kw, {**SMALL, "seed": int(seed)})
+    proc = subprocess.run([str(cli_binary), *flags], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert call(rate_kw, {**SMALL, "seed": seed}).to_dict() == json.loads(proc.stdout)
+
+
+# Counts echoed as typed: on the command line the text, in Python str() of the argument.
+COUNTS = [
+    ("symbols", "1e+16", 1e16),
+    ("symbols", "nan", float("nan")),
+    ("symbols", "-0.0", -0.0),
+    ("symbols", "9223372036854775808", 2**63),
+    ("replicates", "1e+300", 1e300),
+    ("replicates", "1000001", 1_000_001),
+    ("coverage_replicates", "1000000000000000.0", 1e15),
+]
+
+
+@pytest.mark.parametrize("name,text,value", COUNTS, ids=[f"{n}={t}" for n, t, _ in COUNTS])
+def test_count_errors_match_the_cli(cli_binary, name, text, value):
+    args = ["simulate", "--transmittance", "0.5", "--modulation-variance", "4", "--" + name.replace("_", "-"), text]
+    proc = subprocess.run([str(cli_binary), *args], capture_output=True, text=True)
+    assert proc.returncode == 2
+    with pytest.raises(ValueError) as info:
+        nomaqkd.simulate([0.5], 4.0, **{name: value})
+    assert str(info.value) == proc.stderr.strip().removeprefix("error: ")
+
+
 @pytest.mark.parametrize("name", ["symbols", "replicates", "coverage_replicates"])
-def test_count_must_be_a_number(name):
-    with pytest.raises(ValueError, match=rf"^{name}: "):
-        nomaqkd.simulate([0.5], 4.0, **{**SMALL, name: "10"})
+@pytest.mark.parametrize("value", ["10", True, [10], None])
+def test_count_must_be_a_number(name, value):
+    with pytest.raises(ValueError, match=rf"^{name}: .* is not allowed; expected an integer in "):
+        nomaqkd.simulate([0.5], 4.0, **{**SMALL, name: value})
 
 
 def test_no_batched_form():

@@ -125,7 +125,9 @@ impl ChunkSums {
     fn zeros(k: usize) -> Self {
         Self { samples: 0.0, gram: vec![0.0; (k + 1) * (k + 1)], fourth: vec![[0.0; 5]; k] }
     }
-    fn add(&mut self, o: &ChunkSums) {
+    /// Add `o` to these sums (element by element; [`reduce_in_order`] is this from
+    /// zero, chunk by chunk).
+    pub fn add(&mut self, o: &ChunkSums) {
         self.samples += o.samples;
         for (a, b) in self.gram.iter_mut().zip(&o.gram) {
             *a += b;

@@ -84,10 +84,10 @@ def simulate_single(
     order: _Order,
     literal_eq6: bool,
     time_sharing: bool,
-    symbols: float,
-    replicates: float,
+    symbols: Any,
+    replicates: Any,
     sic: str,
-    coverage_replicates: float,
+    coverage_replicates: Any,
     seed: int,
 ) -> Dict[str, Any]: ...
 def dbm_to_variance(

@@ -3,10 +3,10 @@
 //! (`nomaqkd_cli::finite_cli::{options_from, compute}`, which call
 //! `nomaqkd::finite`); this file only converts the result to Python objects.
 
-use crate::{report_to_dict, settings_from, value_error, SingleScenario};
+use crate::{report_to_dict, value_error, ScenarioArgs, SingleScenario};
 use nomaqkd::finite::{FiniteSizeParams, FiniteUserRate, Security};
 use nomaqkd_cli::finite_cli::{all_warnings, compute, options_from, search_description, FiniteValues, COMPOSABLE_NOTE};
-use numpy::{AllowTypeChange, IntoPyArray, PyArrayLikeDyn};
+use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -35,24 +35,12 @@ fn or_nan(users: &[FiniteUserRate], f: impl Fn(&FiniteUserRate) -> Option<f64>) 
 /// `"rate"`, plus the §9.5 fields (per-user arrays with NaN for the JSON's nulls),
 /// the parameters used (`"finite_size"`, as the JSON's object) and all warnings.
 #[pyfunction]
-#[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
-    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, block_size,
-    pe_fraction, eps_pe, eps_smooth, eps_pa, pe_samples_per_symbol, worst_case, security, min_block_size))]
+#[pyo3(signature = (scenario, block_size, pe_fraction, eps_pe, eps_smooth, eps_pa, pe_samples_per_symbol,
+    worst_case, security, min_block_size))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finite_rates_single<'py>(
     py: Python<'py>,
-    transmittance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    modulation_variance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    excess_noise: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    detector_noise: f64,
-    detector_efficiency: f64,
-    reconciliation_efficiency: f64,
-    convention: &str,
-    model: &str,
-    access: &str,
-    order: Option<&Bound<'py, PyAny>>,
-    literal_eq6: bool,
-    time_sharing: bool,
+    scenario: ScenarioArgs<'py>,
     block_size: f64,
     pe_fraction: f64,
     eps_pe: f64,
@@ -63,18 +51,7 @@ pub(crate) fn finite_rates_single<'py>(
     security: String,
     min_block_size: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let settings = settings_from(
-        detector_noise,
-        detector_efficiency,
-        reconciliation_efficiency,
-        convention,
-        model,
-        access,
-        literal_eq6,
-        time_sharing,
-    );
-    let scenario = SingleScenario::from_args(&transmittance, &modulation_variance, &excess_noise, settings, order)?;
-    let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
+    let SingleScenario { settings, network, modulation_variance: v, order } = SingleScenario::from_args(scenario)?;
     let values = FiniteValues {
         finite_size: true,
         block_size: Some(block_size),

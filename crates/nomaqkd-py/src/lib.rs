@@ -141,47 +141,34 @@ fn report_to_dict<'py>(py: Python<'py>, report: RateReport) -> PyResult<Bound<'p
 /// Single scenario: K users given as 1-D arrays (SPEC §2–§4, §11.3). Calls
 /// `nomaqkd::evaluate`, the same path as `nomaqkd rate`.
 #[pyfunction]
-#[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
-    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing))]
-#[allow(clippy::too_many_arguments)]
-fn rates_single<'py>(
-    py: Python<'py>,
-    transmittance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    modulation_variance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    excess_noise: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    detector_noise: f64,
-    detector_efficiency: f64,
-    reconciliation_efficiency: f64,
-    convention: &str,
-    model: &str,
-    access: &str,
-    order: Option<&Bound<'py, PyAny>>,
-    literal_eq6: bool,
-    time_sharing: bool,
-) -> PyResult<Bound<'py, PyDict>> {
-    let scenario = SingleScenario::from_args(
-        &transmittance,
-        &modulation_variance,
-        &excess_noise,
-        settings_from(
-            detector_noise,
-            detector_efficiency,
-            reconciliation_efficiency,
-            convention,
-            model,
-            access,
-            literal_eq6,
-            time_sharing,
-        ),
-        order,
-    )?;
-    let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
+fn rates_single<'py>(py: Python<'py>, scenario: ScenarioArgs<'py>) -> PyResult<Bound<'py, PyDict>> {
+    let SingleScenario { settings, network, modulation_variance: v, order } = SingleScenario::from_args(scenario)?;
     let report = nomaqkd::evaluate(&settings, &network, &order, &v).map_err(value_error)?;
     report_to_dict(py, report)
 }
 
-/// One scenario of K users from the 1-D arguments of `rates_single` (and
-/// `finite_rates_single`), validated in the CLI's order.
+/// The arguments of `nomaqkd.rates` up to `time_sharing`, one tuple from Python, shared
+/// by the single-scenario functions (`rates_single`, `finite_rates_single`,
+/// `simulate_single`): transmittance, modulation_variance, excess_noise (numbers or 1-D
+/// arrays), detector_noise, detector_efficiency, reconciliation_efficiency, convention,
+/// model, access, order, literal_eq6, time_sharing.
+#[derive(FromPyObject)]
+pub(crate) struct ScenarioArgs<'py>(
+    PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    f64,
+    f64,
+    f64,
+    String,
+    String,
+    String,
+    Option<Bound<'py, PyAny>>,
+    bool,
+    bool,
+);
+
+/// One scenario of K users from [`ScenarioArgs`], validated in the CLI's order.
 struct SingleScenario {
     settings: Settings,
     network: Network,
@@ -190,18 +177,36 @@ struct SingleScenario {
 }
 
 impl SingleScenario {
-    fn from_args(
-        transmittance: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
-        modulation_variance: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
-        excess_noise: &PyArrayLikeDyn<'_, f64, AllowTypeChange>,
-        settings: Result<Settings, InputError>,
-        order: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
+    fn from_args(args: ScenarioArgs<'_>) -> PyResult<Self> {
+        let ScenarioArgs(
+            transmittance,
+            modulation_variance,
+            excess_noise,
+            detector_noise,
+            detector_efficiency,
+            reconciliation_efficiency,
+            convention,
+            model,
+            access,
+            order,
+            literal_eq6,
+            time_sharing,
+        ) = args;
+        let settings = settings_from(
+            detector_noise,
+            detector_efficiency,
+            reconciliation_efficiency,
+            &convention,
+            &model,
+            &access,
+            literal_eq6,
+            time_sharing,
+        );
         let settings = settings.map_err(value_error)?;
         for (name, a) in [
-            ("transmittance", transmittance),
-            ("modulation_variance", modulation_variance),
-            ("excess_noise", excess_noise),
+            ("transmittance", &transmittance),
+            ("modulation_variance", &modulation_variance),
+            ("excess_noise", &excess_noise),
         ] {
             if a.as_array().ndim() > 1 {
                 return Err(value_error(format!(
@@ -218,7 +223,7 @@ impl SingleScenario {
         let v =
             broadcast("modulation_variance", view_to_vec(&modulation_variance.as_array()), k).map_err(value_error)?;
         validate_modulation(settings.convention(), &v, k).map_err(value_error)?;
-        let order = match parse_order(order)? {
+        let order = match parse_order(order.as_ref())? {
             OrderArg::Gain | OrderArg::Best => network.gain_order(),
             OrderArg::Explicit(o) => {
                 validate_order(&o, k).map_err(value_error)?;

@@ -3,11 +3,10 @@
 //! (`nomaqkd_cli::simulate::{execute, json_doc}`, over `nomaqkd::montecarlo`); this
 //! file converts its JSON document to Python objects.
 
-use crate::{settings_from, value_error, SingleScenario};
+use crate::{value_error, ScenarioArgs, SingleScenario};
 use indicatif::ProgressBar;
 use nomaqkd::montecarlo::{SicMode, Simulation, SimulationPlan};
 use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc, MAX_REPLICATES, MAX_SYMBOLS};
-use numpy::{AllowTypeChange, PyArrayLikeDyn};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList};
 use serde_json::Value;
@@ -65,42 +64,17 @@ fn counted(field: &str, x: &Bound<'_, PyAny>, min: u64, max: f64) -> PyResult<u6
 /// One scenario simulated: the document of `simulate --format json` as a dict. The
 /// run releases the GIL.
 #[pyfunction]
-#[pyo3(signature = (transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
-    reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing, symbols,
-    replicates, sic, coverage_replicates, seed))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (scenario, symbols, replicates, sic, coverage_replicates, seed))]
 pub(crate) fn simulate_single<'py>(
     py: Python<'py>,
-    transmittance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    modulation_variance: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    excess_noise: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    detector_noise: f64,
-    detector_efficiency: f64,
-    reconciliation_efficiency: f64,
-    convention: &str,
-    model: &str,
-    access: &str,
-    order: Option<&Bound<'py, PyAny>>,
-    literal_eq6: bool,
-    time_sharing: bool,
+    scenario: ScenarioArgs<'py>,
     symbols: &Bound<'py, PyAny>,
     replicates: &Bound<'py, PyAny>,
     sic: &str,
     coverage_replicates: &Bound<'py, PyAny>,
     seed: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let settings = settings_from(
-        detector_noise,
-        detector_efficiency,
-        reconciliation_efficiency,
-        convention,
-        model,
-        access,
-        literal_eq6,
-        time_sharing,
-    );
-    let scenario = SingleScenario::from_args(&transmittance, &modulation_variance, &excess_noise, settings, order)?;
-    let SingleScenario { settings, network, modulation_variance: v, order } = scenario;
+    let SingleScenario { settings, network, modulation_variance: v, order } = SingleScenario::from_args(scenario)?;
     let symbols = counted("symbols", symbols, 1, MAX_SYMBOLS)?;
     let replicates = counted("replicates", replicates, 1, MAX_REPLICATES)?;
     let coverage_replicates = counted("coverage_replicates", coverage_replicates, 0, MAX_REPLICATES)?;

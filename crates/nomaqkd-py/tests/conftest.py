@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -80,3 +81,56 @@ def cli_release_binary() -> Path:
     if proc.returncode != 0 or not binary.is_file():
         pytest.fail(f"`cargo build --release -p nomaqkd-cli` failed (exit {proc.returncode}); no binary at {binary}")
     return binary
+
+
+def assert_rate_equals_cli(py, cli: dict) -> None:
+    """A `RateResult` of one scenario equals the JSON of `nomaqkd rate --format json`
+    (the §11.3 fields; `rate --finite-size` has them too), field by field. Floats compare
+    exactly: serde_json writes the shortest round-trip form."""
+    for key in ("convention", "model", "access"):
+        assert getattr(py, key) == cli[key], key
+    assert (None if py.order is None else py.order.tolist()) == cli["order"]
+    for key in ("sum_secret_key_rate", "sum_secret_key_rate_clipped", "joint_channel_physical"):
+        assert getattr(py, key) == cli[key], key
+    for k, user in enumerate(cli["users"]):
+        assert user["user"] == k
+        assert user["slot_fraction"] == py.slot_fraction
+        pos = None if py.decode_position is None else int(py.decode_position[k])
+        assert user["decode_position"] == pos
+        approx = None if py.approximation_valid is None else bool(py.approximation_valid[k])
+        assert user["approximation_valid"] == approx
+        for key in (
+            "interference",
+            "other_excess_noise",
+            "mutual_information",
+            "holevo",
+            "secret_key_rate",
+            "plob_bound",
+            "physical",
+            "exceeds_plob",
+            "silent",
+        ):
+            assert getattr(py, key)[k] == user[key], (k, key)
+
+
+def cli_flags(command: list, rate_kw: dict, extra_kw: dict) -> list:
+    """Command-line arguments for `command` (e.g. ["simulate", "--format", "json"]) from
+    Python keyword arguments: the scenario ones of `nomaqkd.rates` (lists joined by
+    commas, floats in round-trip form), then others (True: a bare switch; strings and
+    integers as written; floats in round-trip form)."""
+    args = list(command)
+    for key, value in rate_kw.items():
+        flag = "--" + key.replace("_", "-")
+        if key == "order":
+            args += [flag, ",".join(str(i) for i in value)]
+        elif isinstance(value, str):
+            args += [flag, value]
+        else:
+            args += [flag, ",".join(repr(float(v)) for v in np.atleast_1d(value))]
+    for key, value in extra_kw.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        else:
+            args += [flag, value if isinstance(value, str) else repr(value)]
+    return args

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nomaqkd
+from conftest import assert_rate_equals_cli
 
 SCENARIOS = [
     dict(transmittance=[0.8, 0.4], modulation_variance=[20.0, 50.0]),
@@ -59,32 +60,8 @@ def test_identical_to_cli_json(cli_binary, scenario):
     cli = json.loads(proc.stdout)
     kw = {k: v for k, v in scenario.items() if k not in ("transmittance", "modulation_variance")}
     py = nomaqkd.rates(scenario["transmittance"], scenario["modulation_variance"], **kw)
-    for key in ("convention", "model", "access"):
-        assert getattr(py, key) == cli[key]
-    assert (None if py.order is None else py.order.tolist()) == cli["order"]
-    # Floats compare exactly: serde_json writes the shortest round-trip form.
-    for key in ("sum_secret_key_rate", "sum_secret_key_rate_clipped", "joint_channel_physical"):
-        assert getattr(py, key) == cli[key], key
+    assert_rate_equals_cli(py, cli)
     assert py.warnings == cli["warnings"]
-    for k, user in enumerate(cli["users"]):
-        assert user["user"] == k
-        assert user["slot_fraction"] == py.slot_fraction
-        pos = None if py.decode_position is None else int(py.decode_position[k])
-        assert user["decode_position"] == pos
-        approx = None if py.approximation_valid is None else bool(py.approximation_valid[k])
-        assert user["approximation_valid"] == approx
-        for key in (
-            "interference",
-            "other_excess_noise",
-            "mutual_information",
-            "holevo",
-            "secret_key_rate",
-            "plob_bound",
-            "physical",
-            "exceeds_plob",
-            "silent",
-        ):
-            assert getattr(py, key)[k] == user[key], (k, key)
 
 
 # (CLI flags, Python call) pairs that must fail with the same message.

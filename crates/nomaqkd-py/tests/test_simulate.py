@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import nomaqkd
+from conftest import cli_flags
 
 # Small runs (1e4 symbols x 3 replicates, 20 coverage replicates): well under a second each.
 SMALL = dict(symbols=10_000, replicates=3, coverage_replicates=20)
@@ -30,21 +31,7 @@ SCENARIOS = [
 
 
 def flags_of(rate_kw, sim_kw):
-    def lst(x):
-        return ",".join(repr(float(v)) for v in np.atleast_1d(x))
-
-    args = ["simulate", "--format", "json"]
-    for key, value in rate_kw.items():
-        flag = "--" + key.replace("_", "-")
-        if key == "order":
-            args += [flag, ",".join(str(i) for i in value)]
-        elif isinstance(value, str):
-            args += [flag, value]
-        else:
-            args += [flag, lst(value)]
-    for key, value in sim_kw.items():
-        args += ["--" + key.replace("_", "-"), str(value)]
-    return args
+    return cli_flags(["simulate", "--format", "json"], rate_kw, sim_kw)
 
 
 def call(rate_kw, sim_kw):

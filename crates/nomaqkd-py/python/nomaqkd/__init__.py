@@ -155,6 +155,38 @@ class RateResult:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _scenario_args(
+    transmittance: Any,
+    modulation_variance: Any,
+    excess_noise: Any,
+    detector_noise: float,
+    detector_efficiency: float,
+    reconciliation_efficiency: float,
+    convention: str,
+    model: str,
+    access: str,
+    order: Order,
+    literal_eq6: bool,
+    time_sharing: bool,
+) -> tuple:
+    """The scenario arguments of :func:`rates` as the compiled functions take them
+    (one tuple for the single-scenario ones)."""
+    return (
+        transmittance,
+        modulation_variance,
+        excess_noise,
+        float(detector_noise),
+        float(detector_efficiency),
+        float(reconciliation_efficiency),
+        convention,
+        model,
+        access,
+        order,
+        bool(literal_eq6),
+        bool(time_sharing),
+    )
+
+
 def rates(
     transmittance: ArrayLike,
     modulation_variance: ArrayLike,
@@ -230,23 +262,24 @@ def rates(
             element is named as ``transmittance[n, k]``.
     """
     ndim = np.ndim(transmittance)
-    args = (
+    args = _scenario_args(
+        transmittance,
         modulation_variance,
         excess_noise,
-        float(detector_noise),
-        float(detector_efficiency),
-        float(reconciliation_efficiency),
+        detector_noise,
+        detector_efficiency,
+        reconciliation_efficiency,
         convention,
         model,
         access,
         order,
-        bool(literal_eq6),
-        bool(time_sharing),
-    )
+        literal_eq6,
+        time_sharing,
+    )[1:]
     if ndim <= 1:
         if out is not None:
             raise ValueError("out: not allowed for a single scenario; expected None (out= is for the batched form)")
-        raw = _core.rates_single(np.atleast_1d(np.asarray(transmittance, dtype=np.float64)), *args)
+        raw = _core.rates_single((np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),) + args)
     elif ndim == 2:
         reuse = None
         if out is not None:
@@ -395,18 +428,20 @@ def finite_rates(
     if isinstance(r, (bool, np.bool_)) or not isinstance(r, (int, np.integer)) or not -(2**63) <= int(r) < 2**63:
         raise ValueError(f"pe_samples_per_symbol: {r} is not allowed; expected 1 or 2")
     raw = _core.finite_rates_single(
-        np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
-        modulation_variance,
-        excess_noise,
-        float(detector_noise),
-        float(detector_efficiency),
-        float(reconciliation_efficiency),
-        convention,
-        model,
-        access,
-        order,
-        bool(literal_eq6),
-        bool(time_sharing),
+        _scenario_args(
+            np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
+            modulation_variance,
+            excess_noise,
+            detector_noise,
+            detector_efficiency,
+            reconciliation_efficiency,
+            convention,
+            model,
+            access,
+            order,
+            literal_eq6,
+            time_sharing,
+        ),
         float(block_size),
         float(pe_fraction),
         float(eps_pe),
@@ -534,18 +569,20 @@ def simulate(
     if not ok:
         raise ValueError(f"seed: {seed} is not allowed; expected a non-negative integer below 2^64")
     raw = _core.simulate_single(
-        np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
-        modulation_variance,
-        excess_noise,
-        float(detector_noise),
-        float(detector_efficiency),
-        float(reconciliation_efficiency),
-        convention,
-        model,
-        access,
-        order,
-        bool(literal_eq6),
-        bool(time_sharing),
+        _scenario_args(
+            np.atleast_1d(np.asarray(transmittance, dtype=np.float64)),
+            modulation_variance,
+            excess_noise,
+            detector_noise,
+            detector_efficiency,
+            reconciliation_efficiency,
+            convention,
+            model,
+            access,
+            order,
+            literal_eq6,
+            time_sharing,
+        ),
         symbols,
         replicates,
         str(sic),

@@ -1,7 +1,7 @@
 """Type stubs of the compiled module ``nomaqkd._core`` (internal; use the
 functions of :mod:`nomaqkd`, which document units and SPEC sections)."""
 
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -17,20 +17,14 @@ FINITE_DEFAULTS: Dict[str, Any]
 SIMULATE_DEFAULTS: Dict[str, Any]
 
 _Order = Union[None, str, Sequence[int], npt.NDArray[np.integer]]
+# transmittance, modulation_variance, excess_noise, detector_noise, detector_efficiency,
+# reconciliation_efficiency, convention, model, access, order, literal_eq6, time_sharing
+_Scenario = Tuple[
+    npt.ArrayLike, npt.ArrayLike, npt.ArrayLike, float, float, float, str, str, str, _Order, bool, bool
+]
 
 def rates_single(
-    transmittance: npt.ArrayLike,
-    modulation_variance: npt.ArrayLike,
-    excess_noise: npt.ArrayLike,
-    detector_noise: float,
-    detector_efficiency: float,
-    reconciliation_efficiency: float,
-    convention: str,
-    model: str,
-    access: str,
-    order: _Order,
-    literal_eq6: bool,
-    time_sharing: bool,
+    scenario: _Scenario,
 ) -> Dict[str, Any]: ...
 def rates_batch(
     transmittance: npt.ArrayLike,
@@ -49,18 +43,7 @@ def rates_batch(
     out: Optional[Dict[str, Any]] = ...,
 ) -> Dict[str, Any]: ...
 def finite_rates_single(
-    transmittance: npt.ArrayLike,
-    modulation_variance: npt.ArrayLike,
-    excess_noise: npt.ArrayLike,
-    detector_noise: float,
-    detector_efficiency: float,
-    reconciliation_efficiency: float,
-    convention: str,
-    model: str,
-    access: str,
-    order: _Order,
-    literal_eq6: bool,
-    time_sharing: bool,
+    scenario: _Scenario,
     block_size: float,
     pe_fraction: float,
     eps_pe: float,
@@ -72,18 +55,7 @@ def finite_rates_single(
     min_block_size: bool,
 ) -> Dict[str, Any]: ...
 def simulate_single(
-    transmittance: npt.ArrayLike,
-    modulation_variance: npt.ArrayLike,
-    excess_noise: npt.ArrayLike,
-    detector_noise: float,
-    detector_efficiency: float,
-    reconciliation_efficiency: float,
-    convention: str,
-    model: str,
-    access: str,
-    order: _Order,
-    literal_eq6: bool,
-    time_sharing: bool,
+    scenario: _Scenario,
     symbols: Any,
     replicates: Any,
     sic: str,

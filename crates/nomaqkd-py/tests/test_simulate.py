@@ -61,6 +61,7 @@ def test_seeded():
 
 
 def test_defaults_are_the_clis():
+    # SPEC §10.6 (N_MC = 1e6, R = 20) and §10.5 (R_cov = 2000); SIC genie is the CLI's default (`simulate --help`).
     assert nomaqkd.SIMULATE_DEFAULTS == dict(symbols=1_000_000, replicates=20, coverage_replicates=2000, sic="genie")
 
 

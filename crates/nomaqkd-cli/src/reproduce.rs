@@ -648,7 +648,7 @@ pub fn cli(args: &ReproduceArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         let path = Path::new("scenarios").join(format!("{name}.toml"));
         let sc = SweepScenario::parse(&path, text, name, args.quick)?;
         std::fs::write(dir.join("scenarios").join(format!("{name}.toml")), text)?;
-        let opts = RunOptions { resume: false, stop_after_rows: None, progress: true };
+        let opts = RunOptions { resume: false, stop_after_rows: None, progress: true, cancel: None };
         let s = sweep::run(&sc, dir, opts, &sweep::cli_evaluator(sc.solver))?;
         if !s.complete {
             return Err(sweep::Interrupted(format!(

@@ -17,6 +17,7 @@ use nomaqkd::Settings;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 fn parse_count(field: &str, s: &str, min: u64, max: f64) -> Result<u64, InputError> {
     count(field, parse_f64(field, s)?, s, min, max)
@@ -48,27 +49,42 @@ pub fn default_counts() -> (u64, u64, u64) {
 /// `ChunkSums` per chunk in flight) whatever the number of symbols.
 const WINDOW_CHUNKS: usize = 4096;
 
+/// A run of [`execute`] stopped through its `cancel` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
 /// Map the (replicate id, symbols) jobs chunk by chunk in parallel, in windows of
 /// [`WINDOW_CHUNKS`]; one reduced sum per job, in order. Each job's chunk sums are added
 /// in chunk order from zero, as `reduce_in_order` does, so the result is the same for
-/// any window and any thread count.
-fn run_jobs(sim: &Simulation, jobs: impl Iterator<Item = (u64, u64)>, bar: &ProgressBar) -> Vec<ChunkSums> {
+/// any window and any thread count. Chunks not started when `cancel` is set are skipped,
+/// and the run ends with [`Cancelled`].
+fn run_jobs(
+    sim: &Simulation,
+    jobs: impl Iterator<Item = (u64, u64)>,
+    bar: &ProgressBar,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<ChunkSums>, Cancelled> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let mut tasks =
         jobs.enumerate().flat_map(|(j, (rep, n))| (0..chunk_count(n)).map(move |c| (j, rep, c, chunk_len(n, c))));
     let mut out: Vec<ChunkSums> = Vec::new();
     loop {
         let window: Vec<(usize, u64, u64, u64)> = tasks.by_ref().take(WINDOW_CHUNKS).collect();
         if window.is_empty() {
-            return out;
+            return Ok(out);
         }
-        let sums: Vec<ChunkSums> = window
+        let sums: Option<Vec<ChunkSums>> = window
             .par_iter()
             .map(|&(_, rep, c, len)| {
+                if cancelled() {
+                    return None;
+                }
                 let s = sim.chunk_sums(rep, c, len);
                 bar.inc(len);
-                s
+                Some(s)
             })
             .collect();
+        let sums = sums.ok_or(Cancelled)?;
         for (&(j, ..), s) in window.iter().zip(&sums) {
             if j == out.len() {
                 out.push(reduce_in_order(sim.users(), &[]));
@@ -148,7 +164,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let report = execute(&sim, &plan, &bar);
+    // (No cancel flag here: Ctrl-C ends the process.)
+    let report = execute(&sim, &plan, &bar, None).map_err(|Cancelled| anyhow::anyhow!("simulate: cancelled"))?;
     bar.finish_and_clear();
     crate::output::warnings_to_stderr(&report.warnings);
     match common.format {
@@ -166,14 +183,21 @@ pub fn total_symbols(plan: &SimulationPlan) -> u64 {
 }
 
 /// Run `plan` on `sim` (in parallel on rayon's pool; the same report for any thread
-/// count), counting symbols on `bar`.
-pub fn execute(sim: &Simulation, plan: &SimulationPlan, bar: &ProgressBar) -> SimulationReport {
-    let main = run_jobs(sim, (0..plan.replicates).map(|r| (r, plan.symbols)), bar);
+/// count), counting symbols on `bar`. Once `cancel` is set (by another thread, e.g.
+/// the Python bindings on KeyboardInterrupt), no new chunk starts and the run returns
+/// [`Cancelled`] when the chunks in progress end.
+pub fn execute(
+    sim: &Simulation,
+    plan: &SimulationPlan,
+    bar: &ProgressBar,
+    cancel: Option<&AtomicBool>,
+) -> Result<SimulationReport, Cancelled> {
+    let main = run_jobs(sim, (0..plan.replicates).map(|r| (r, plan.symbols)), bar, cancel)?;
     let cov_jobs = (0..plan.coverage_replicates).map(|j| (plan.coverage_replicate_id(j), plan.pe_symbols));
     let t_min_job = (plan.coverage_replicates > 0).then_some((plan.t_min_replicate_id(), plan.pe_symbols));
-    let mut cov = run_jobs(sim, cov_jobs.chain(t_min_job), bar);
+    let mut cov = run_jobs(sim, cov_jobs.chain(t_min_job), bar, cancel)?;
     let tmin = if plan.coverage_replicates > 0 { cov.pop() } else { None };
-    summarize(sim, plan, &main, &cov, tmin.as_ref())
+    Ok(summarize(sim, plan, &main, &cov, tmin.as_ref()))
 }
 
 /// The document of `simulate --format json` (SPEC §11.5).

@@ -471,13 +471,17 @@ fn parse_plot(t: &toml::Table, grid: &Grid, name: &str) -> Result<PlotSpec, Inpu
 
 /// Options of one run.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
+pub struct RunOptions<'a> {
     /// Continue an interrupted run.
     pub resume: bool,
     /// Stop (as if interrupted) once at least this many rows are in the file.
     pub stop_after_rows: Option<usize>,
     /// Draw a progress bar (only shown on a terminal).
     pub progress: bool,
+    /// Stop as Ctrl-C does ([`INTERRUPTED`]) once this is set, e.g. by another thread
+    /// (the Python bindings, on KeyboardInterrupt): points in progress finish, their rows
+    /// are written, and the run returns with `complete` false.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// Result of a run.
@@ -629,7 +633,10 @@ pub fn run(
                 for _ in 0..threads {
                     let tx = tx.clone();
                     rs.spawn(move |_| loop {
-                        if stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) {
+                        if stop.load(Ordering::SeqCst)
+                            || INTERRUPTED.load(Ordering::SeqCst)
+                            || opts.cancel.is_some_and(|c| c.load(Ordering::SeqCst))
+                        {
                             break;
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
@@ -716,7 +723,7 @@ pub fn cli(args: &SweepArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .map(|s| crate::config::parse_u64("--stop-after-rows", s).map(|v| v as usize))
         .transpose()?;
     install_ctrlc();
-    let opts = RunOptions { resume: args.resume, stop_after_rows, progress: true };
+    let opts = RunOptions { resume: args.resume, stop_after_rows, progress: true, cancel: None };
     let s = run(&sc, &args.out, opts, &cli_evaluator(sc.solver))?;
     if s.complete {
         if let Some(p) = &sc.plot {

@@ -5,7 +5,7 @@
 //! Monte Carlo, CSV) are the command line's own functions (crate
 //! `nomaqkd-cli`, library target), so values and messages are the CLI's.
 
-use crate::{parse_order_arg, report_to_dict, settings_from, value_error, view_to_vec, OrderArg};
+use crate::{parse_order_arg, report_to_dict, run_interruptible, settings_from, value_error, view_to_vec, OrderArg};
 use nomaqkd::alloc::{optimize, Allocation, OrderChoice, Policy, Problem};
 use nomaqkd::rates::broadcast;
 use nomaqkd::{dbm_to_variance, received_power_budget, LinkGeometry, Network, Settings};
@@ -247,14 +247,21 @@ fn dict_to_table(d: &Bound<'_, PyDict>, prefix: &str) -> PyResult<toml::Table> {
 
 /// Run a sweep scenario (a TOML path, or a dict turned into TOML text) with the
 /// CLI's parser and runner into `out_dir` (`<name>.csv`, `<name>.json`; no
-/// progress bar, no plot), GIL released. Returns the file paths and run facts.
+/// progress bar, no plot), GIL released; `resume` continues an interrupted run there
+/// (`--resume`). Returns the file paths and run facts.
+///
+/// The run goes on in a second thread ([`run_interruptible`]): on KeyboardInterrupt
+/// (Ctrl-C) the workers stop taking points, as the CLI's do, the points in progress
+/// finish and their rows are written, and the exception is raised once the run has
+/// returned.
 #[pyfunction]
-#[pyo3(signature = (scenario, quick, out_dir))]
+#[pyo3(signature = (scenario, quick, out_dir, resume))]
 pub fn sweep_raw<'py>(
     py: Python<'py>,
     scenario: &Bound<'py, PyAny>,
     quick: bool,
     out_dir: PathBuf,
+    resume: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let sc = if let Ok(d) = scenario.cast::<PyDict>() {
         let text = dict_to_table(d, "")?.to_string();
@@ -266,12 +273,15 @@ pub fn sweep_raw<'py>(
         SweepScenario::load(&path, quick)
     }
     .map_err(value_error)?;
-    let opts = RunOptions { resume: false, stop_after_rows: None, progress: false };
-    let summary = py.detach(|| run(&sc, &out_dir, opts, &cli_evaluator(sc.solver))).map_err(|e| {
-        match e.downcast_ref::<nomaqkd_cli::config::InputError>() {
-            Some(input) => value_error(input),
-            None => PyOSError::new_err(format!("{e:#}")),
-        }
+    let evaluator = cli_evaluator(sc.solver);
+    let (sc_ref, out_ref, evaluator_ref) = (&sc, &out_dir, &evaluator);
+    let outcome = run_interruptible(py, move |cancel| {
+        let opts = RunOptions { resume, stop_after_rows: None, progress: false, cancel: Some(cancel) };
+        run(sc_ref, out_ref, opts, evaluator_ref)
+    })?;
+    let summary = outcome.map_err(|e| match e.downcast_ref::<nomaqkd_cli::config::InputError>() {
+        Some(input) => value_error(input),
+        None => PyOSError::new_err(format!("{e:#}")),
     })?;
     let d = PyDict::new(py);
     d.set_item("name", &sc.name)?;
@@ -280,6 +290,8 @@ pub fn sweep_raw<'py>(
     d.set_item("header", sc.header())?;
     d.set_item("complete", summary.complete)?;
     d.set_item("points", sc.grid.len())?;
+    d.set_item("resumed_points", summary.resumed_points)?;
+    d.set_item("computed_points", summary.computed_points)?;
     d.set_item("wall_seconds", summary.wall_seconds)?;
     d.set_item("evaluations", summary.evaluations)?;
     Ok(d)

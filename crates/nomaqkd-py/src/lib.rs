@@ -26,6 +26,9 @@ use pyo3::types::{PyDict, PyString};
 use rayon::prelude::*;
 use std::fmt::Display;
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 mod alloc_sweep;
 mod finite;
@@ -36,6 +39,52 @@ const DEFAULT_EXCESS_NOISE_SNU: f64 = 0.1;
 
 fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
+}
+
+/// How often [`run_interruptible`] checks for signals (Ctrl-C) while the work runs.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// `work` run on a second thread while this one waits without the GIL and checks for
+/// signals every [`SIGNAL_POLL`]. When a signal handler raises (KeyboardInterrupt on
+/// Ctrl-C), the flag passed to `work` is set, `work` is waited for (it should then stop
+/// soon), and the handler's exception is returned instead of its result. A panic in
+/// `work` goes on in this thread (and so becomes a `PanicException`).
+fn run_interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&AtomicBool) -> T + Send) -> PyResult<T> {
+    let cancel = AtomicBool::new(false);
+    let mut interrupted = None;
+    let outcome = std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel();
+        let cancel = &cancel;
+        let worker = s.spawn(move || {
+            let _ = tx.send(work(cancel));
+        });
+        let mut rx = rx;
+        loop {
+            // (The receiver goes into the GIL-free closure and back: it is Send, not Sync.)
+            let (received, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
+            rx = back;
+            match received {
+                Ok(outcome) => return outcome,
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupted.is_none() {
+                        if let Err(e) = py.check_signals() {
+                            cancel.store(true, Ordering::SeqCst);
+                            interrupted = Some(e);
+                        }
+                    }
+                }
+                // The worker ended without sending: it panicked; the panic goes on here.
+                Err(RecvTimeoutError::Disconnected) => match worker.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => unreachable!("the worker sends before it ends"),
+                },
+            }
+        }
+    });
+    match interrupted {
+        Some(e) => Err(e),
+        None => Ok(outcome),
+    }
 }
 
 /// The decoding order argument: `None`/"gain", "best" (optimize only) or an explicit permutation.

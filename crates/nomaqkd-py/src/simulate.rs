@@ -3,10 +3,10 @@
 //! (`nomaqkd_cli::simulate::{execute, json_doc}`, over `nomaqkd::montecarlo`); this
 //! file converts its JSON document to Python objects.
 
-use crate::{value_error, ScenarioArgs, SingleScenario};
+use crate::{run_interruptible, value_error, ScenarioArgs, SingleScenario};
 use indicatif::ProgressBar;
 use nomaqkd::montecarlo::{SicMode, Simulation, SimulationPlan};
-use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc, MAX_REPLICATES, MAX_SYMBOLS};
+use nomaqkd_cli::simulate::{count, default_counts, execute, json_doc, Cancelled, MAX_REPLICATES, MAX_SYMBOLS};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList};
 use serde_json::Value;
@@ -81,7 +81,11 @@ pub(crate) fn simulate_single<'py>(
     let sic: SicMode = sic.parse().map_err(value_error)?;
     let sim = Simulation::new(&settings, &network, &order, &v, seed).map_err(value_error)?;
     let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };
-    let report = py.detach(|| execute(&sim, &plan, &ProgressBar::hidden()));
+    let (sim_ref, plan_ref) = (&sim, &plan);
+    let report = run_interruptible(py, move |cancel| execute(sim_ref, plan_ref, &ProgressBar::hidden(), Some(cancel)))?
+        // Only a set flag cancels a run, and the flag is set only with the exception
+        // returned above.
+        .map_err(|Cancelled| value_error("simulate: cancelled"))?;
     let doc = serde_json::to_value(json_doc(&settings, &sim, seed, &report)).map_err(value_error)?;
     to_py(py, &doc)
 }

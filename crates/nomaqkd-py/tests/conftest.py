@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -134,3 +135,30 @@ def cli_flags(command: list, rate_kw: dict, extra_kw: dict) -> list:
         else:
             args += [flag, value if isinstance(value, str) else repr(value)]
     return args
+
+
+@contextlib.contextmanager
+def interrupted_after(seconds: float):
+    """Run the block with SIGINT sent to this process from another thread after
+    `seconds`, handled by Python's default handler: the block must raise
+    KeyboardInterrupt (asserted). Should the call in the block end before the signal,
+    the block waits for it, so it cannot escape into the test session. Yields a dict
+    whose "seconds" is how long the block took."""
+    import signal
+    import threading
+    import time
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    took: dict = {}
+    start = time.perf_counter()
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            yield took
+            timer.join()
+            time.sleep(1.0)
+    finally:
+        took["seconds"] = time.perf_counter() - start
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)

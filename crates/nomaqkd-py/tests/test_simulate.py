@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nomaqkd
-from conftest import cli_flags
+from conftest import cli_flags, interrupted_after
 
 # Small runs (1e4 symbols x 3 replicates, 20 coverage replicates): well under a second each.
 SMALL = dict(symbols=10_000, replicates=3, coverage_replicates=20)
@@ -138,3 +138,14 @@ def test_count_must_be_a_number(name, value):
 def test_no_batched_form():
     with pytest.raises(ValueError, match="no batched form"):
         nomaqkd.simulate([[0.5, 0.4]], [[4.0, 4.0]])
+
+
+def test_ctrl_c_stops_a_long_run():
+    # 4e8 symbols: ~30 s uninterrupted on the 2-core CI machine. Ctrl-C after 0.3 s stops
+    # it within the chunks in progress (KeyboardInterrupt; no result).
+    with interrupted_after(0.3) as took:
+        nomaqkd.simulate([0.5, 0.3], [10.0, 10.0], symbols=100_000_000, replicates=4, coverage_replicates=0)
+    assert took["seconds"] < 2.0, took  # 0.3 s, then the chunks in progress
+    # The extension still works afterwards (a cancelled run leaves nothing behind).
+    r = nomaqkd.simulate([0.5, 0.3], [10.0, 10.0], symbols=20_000, replicates=2, coverage_replicates=0)
+    assert r.replicates == 2

@@ -105,9 +105,12 @@ def optimize_raw(
     """One allocation's fields (``policy`` given) or, with ``policy=None``, the
     compare dict ``{policies: [...], gain_over_qoma_percent, gain_over_oma_best_percent, skipped}``."""
     ...
-def sweep_raw(scenario: Union[str, Dict[str, Any]], quick: bool, out_dir: str) -> Dict[str, Any]:
-    """Run a sweep into ``out_dir``; returns ``name``, ``csv``, ``metadata``, ``header``,
-    ``complete``, ``points``, ``wall_seconds``, ``evaluations``."""
+def sweep_raw(scenario: Union[str, Dict[str, Any]], quick: bool, out_dir: str, resume: bool) -> Dict[str, Any]:
+    """Run a sweep into ``out_dir`` (``resume``: continue an interrupted run there);
+    returns ``name``, ``csv``, ``metadata``, ``header``, ``complete``, ``points``,
+    ``resumed_points``, ``computed_points``, ``wall_seconds``, ``evaluations``.
+    KeyboardInterrupt stops the workers; it is raised once the rows of the points in
+    progress are written."""
     ...
 def _panic_for_tests(in_worker: bool = False) -> int:
     """Raise a Rust panic (tests only); surfaces as ``pyo3_runtime.PanicException``."""

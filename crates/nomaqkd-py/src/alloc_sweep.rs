@@ -5,7 +5,9 @@
 //! Monte Carlo, CSV) are the command line's own functions (crate
 //! `nomaqkd-cli`, library target), so values and messages are the CLI's.
 
-use crate::{parse_order_arg, report_to_dict, run_interruptible, settings_from, value_error, view_to_vec, OrderArg};
+use crate::{
+    interrupt_or, parse_order_arg, report_to_dict, run_interruptible, settings_from, value_error, view_to_vec, OrderArg,
+};
 use nomaqkd::alloc::{optimize, Allocation, OrderChoice, Policy, Problem};
 use nomaqkd::rates::broadcast;
 use nomaqkd::{dbm_to_variance, received_power_budget, LinkGeometry, Network, Settings};
@@ -275,14 +277,15 @@ pub fn sweep_raw<'py>(
     .map_err(value_error)?;
     let evaluator = cli_evaluator(sc.solver);
     let (sc_ref, out_ref, evaluator_ref) = (&sc, &out_dir, &evaluator);
-    let outcome = run_interruptible(py, move |cancel| {
+    let (interrupted, outcome) = run_interruptible(py, move |cancel| {
         let opts = RunOptions { resume, stop_after_rows: None, progress: false, cancel: Some(cancel) };
         run(sc_ref, out_ref, opts, evaluator_ref)
-    })?;
-    let summary = outcome.map_err(|e| match e.downcast_ref::<nomaqkd_cli::config::InputError>() {
+    });
+    let outcome = outcome.map_err(|e| match e.downcast_ref::<nomaqkd_cli::config::InputError>() {
         Some(input) => value_error(input),
         None => PyOSError::new_err(format!("{e:#}")),
-    })?;
+    });
+    let summary = interrupt_or(py, interrupted, outcome)?;
     let d = PyDict::new(py);
     d.set_item("name", &sc.name)?;
     d.set_item("csv", summary.csv.to_string_lossy().to_string())?;

@@ -46,10 +46,13 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// `work` run on a second thread while this one waits without the GIL and checks for
 /// signals every [`SIGNAL_POLL`]. When a signal handler raises (KeyboardInterrupt on
-/// Ctrl-C), the flag passed to `work` is set, `work` is waited for (it should then stop
-/// soon), and the handler's exception is returned instead of its result. A panic in
-/// `work` goes on in this thread (and so becomes a `PanicException`).
-fn run_interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&AtomicBool) -> T + Send) -> PyResult<T> {
+/// Ctrl-C), the flag passed to `work` is set and `work` is waited for (it should then
+/// stop soon); signals that arrive meanwhile are absorbed (their handlers run, their
+/// exceptions are dropped), so none is left pending. Returns the first handler's
+/// exception, if any, and `work`'s result. A panic in `work` goes on in this thread (and
+/// so becomes a `PanicException`). Python runs signal handlers only in the main thread:
+/// from another thread the call cannot be interrupted.
+fn run_interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&AtomicBool) -> T + Send) -> (Option<PyErr>, T) {
     let cancel = AtomicBool::new(false);
     let mut interrupted = None;
     let outcome = std::thread::scope(|s| {
@@ -66,11 +69,9 @@ fn run_interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&AtomicBool) -> 
             match received {
                 Ok(outcome) => return outcome,
                 Err(RecvTimeoutError::Timeout) => {
-                    if interrupted.is_none() {
-                        if let Err(e) = py.check_signals() {
-                            cancel.store(true, Ordering::SeqCst);
-                            interrupted = Some(e);
-                        }
+                    if let Err(e) = py.check_signals() {
+                        cancel.store(true, Ordering::SeqCst);
+                        interrupted.get_or_insert(e);
                     }
                 }
                 // The worker ended without sending: it panicked; the panic goes on here.
@@ -81,9 +82,19 @@ fn run_interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&AtomicBool) -> 
             }
         }
     });
-    match interrupted {
-        Some(e) => Err(e),
-        None => Ok(outcome),
+    (interrupted, outcome)
+}
+
+/// The exception of an interrupted call ([`run_interruptible`]), with the error the work
+/// returned after the interrupt, if any, as its `__cause__`; else the work's result.
+fn interrupt_or<T>(py: Python<'_>, interrupted: Option<PyErr>, outcome: PyResult<T>) -> PyResult<T> {
+    match (interrupted, outcome) {
+        (None, outcome) => outcome,
+        (Some(interrupt), Ok(_)) => Err(interrupt),
+        (Some(interrupt), Err(error)) => {
+            interrupt.set_cause(py, Some(error));
+            Err(interrupt)
+        }
     }
 }
 

@@ -82,10 +82,13 @@ pub(crate) fn simulate_single<'py>(
     let sim = Simulation::new(&settings, &network, &order, &v, seed).map_err(value_error)?;
     let plan = SimulationPlan { symbols, replicates, sic, coverage_replicates, ..SimulationPlan::default() };
     let (sim_ref, plan_ref) = (&sim, &plan);
-    let report = run_interruptible(py, move |cancel| execute(sim_ref, plan_ref, &ProgressBar::hidden(), Some(cancel)))?
-        // Only a set flag cancels a run, and the flag is set only with the exception
-        // returned above.
-        .map_err(|Cancelled| value_error("simulate: cancelled"))?;
+    let (interrupted, outcome) =
+        run_interruptible(py, move |cancel| execute(sim_ref, plan_ref, &ProgressBar::hidden(), Some(cancel)));
+    if let Some(interrupt) = interrupted {
+        return Err(interrupt);
+    }
+    // Without an interrupt the flag was never set, so the run was not cancelled.
+    let report = outcome.map_err(|Cancelled| value_error("simulate: cancelled"))?;
     let doc = serde_json::to_value(json_doc(&settings, &sim, seed, &report)).map_err(value_error)?;
     to_py(py, &doc)
 }

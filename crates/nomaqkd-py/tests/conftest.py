@@ -138,27 +138,46 @@ def cli_flags(command: list, rate_kw: dict, extra_kw: dict) -> list:
 
 
 @contextlib.contextmanager
-def interrupted_after(seconds: float):
-    """Run the block with SIGINT sent to this process from another thread after
-    `seconds`, handled by Python's default handler: the block must raise
-    KeyboardInterrupt (asserted). Should the call in the block end before the signal,
-    the block waits for it, so it cannot escape into the test session. Yields a dict
-    whose "seconds" is how long the block took."""
+def interrupted(after_seconds: float = 0.0, when=None, timeout_seconds: float = 120.0):
+    """Run the block while another thread sends SIGINT to this process once
+    `after_seconds` have passed and `when()` (if given; polled every 10 ms) is true,
+    handled by Python's default handler: the block must raise KeyboardInterrupt
+    (asserted). Should the call in the block end first, the block waits for the signal
+    (up to `timeout_seconds`), so it is raised inside the block, never in the test
+    session; a signal still on its way when the block ends is absorbed. Yields a dict
+    whose "seconds" is how long the block took. POSIX only (on Windows, SIGINT to the
+    own process ends it)."""
     import signal
+    import sys
     import threading
     import time
 
+    if sys.platform == "win32":
+        pytest.skip("needs POSIX signals: os.kill(pid, SIGINT) ends the process on Windows")
+    stop = threading.Event()
+
+    def send():
+        start = time.perf_counter()
+        while not stop.is_set() and time.perf_counter() - start < timeout_seconds:
+            if time.perf_counter() - start >= after_seconds and (when is None or when()):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.01)
+
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    sender = threading.Thread(target=send, daemon=True)
     took: dict = {}
     start = time.perf_counter()
     try:
-        timer.start()
+        sender.start()
         with pytest.raises(KeyboardInterrupt):
             yield took
-            timer.join()
+            sender.join()
             time.sleep(1.0)
     finally:
         took["seconds"] = time.perf_counter() - start
-        timer.cancel()
+        signal.signal(signal.SIGINT, lambda *_: None)
+        stop.set()
+        sender.join()
+        time.sleep(0.05)  # a signal sent just now is handled (absorbed) here
         signal.signal(signal.SIGINT, previous)

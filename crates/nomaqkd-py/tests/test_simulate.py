@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nomaqkd
-from conftest import cli_flags, interrupted_after
+from conftest import cli_flags, interrupted
 
 # Small runs (1e4 symbols x 3 replicates, 20 coverage replicates): well under a second each.
 SMALL = dict(symbols=10_000, replicates=3, coverage_replicates=20)
@@ -143,7 +143,7 @@ def test_no_batched_form():
 def test_ctrl_c_stops_a_long_run():
     # 4e8 symbols: ~30 s uninterrupted on the 2-core CI machine. Ctrl-C after 0.3 s stops
     # it within the chunks in progress (KeyboardInterrupt; no result).
-    with interrupted_after(0.3) as took:
+    with interrupted(after_seconds=0.3) as took:
         nomaqkd.simulate([0.5, 0.3], [10.0, 10.0], symbols=100_000_000, replicates=4, coverage_replicates=0)
     assert took["seconds"] < 2.0, took  # 0.3 s, then the chunks in progress
     # The extension still works afterwards (a cancelled run leaves nothing behind).

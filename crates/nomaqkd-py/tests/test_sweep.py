@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import interrupted_after
+from conftest import interrupted
 
 import nomaqkd
 
@@ -189,20 +189,17 @@ LONG = dict(
 
 
 def test_ctrl_c_stops_the_run_and_resume_completes_it(tmp_path):
-    import time
-
-    start = time.perf_counter()
     nomaqkd.sweep(LONG, out=tmp_path / "full")
-    full_seconds = time.perf_counter() - start
     full = (tmp_path / "full" / "long.csv").read_bytes()
 
-    # Ctrl-C after a fifth of the run.
+    # Ctrl-C once the first point's rows are in the file (a condition, not a time, so a
+    # slow or loaded machine does not change what the test sees).
     cut = tmp_path / "cut"
-    with interrupted_after(full_seconds / 5) as took:
+    csv_path = cut / "long.csv"
+    with interrupted(when=lambda: csv_path.is_file() and csv_path.read_bytes().count(b"\n") >= 2):
         nomaqkd.sweep(LONG, out=cut)
-    partial = (cut / "long.csv").read_bytes()
+    partial = csv_path.read_bytes()
     assert len(partial) < len(full), "the run ended before the interrupt"
-    assert took["seconds"] < full_seconds, "the interrupted run did not stop early"
     # The rows written are those of an uninterrupted run, whole points only.
     assert full.startswith(partial)
     variants = 3 * 2  # policies x conventions
@@ -210,7 +207,7 @@ def test_ctrl_c_stops_the_run_and_resume_completes_it(tmp_path):
     assert json.loads((cut / "long.json").read_text())["complete"] is False
 
     cols = nomaqkd.sweep(LONG, out=cut, resume=True)
-    assert (cut / "long.csv").read_bytes() == full
+    assert csv_path.read_bytes() == full
     assert json.loads((cut / "long.json").read_text())["complete"] is True
     assert len(cols["point"]) == 80 * variants
 

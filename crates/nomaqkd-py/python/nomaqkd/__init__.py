@@ -541,8 +541,8 @@ def simulate(
         seed: a non-negative integer below 2^64 (a whole float up to 2^53), as ``--seed``.
 
     The run releases the GIL and uses rayon's pool (``RAYON_NUM_THREADS``); it has
-    no progress bar. Ctrl-C stops it within the chunks of symbols in progress and
-    raises KeyboardInterrupt (there is no partial result). With the defaults (2e7
+    no progress bar. Ctrl-C (main thread only) stops it within the chunks of symbols
+    in progress and raises KeyboardInterrupt (there is no partial result). With the defaults (2e7
     symbols in the replicates, 2e7 in the coverage check) two users took 3.3 s on
     this project's unloaded 2-core machine.
 
@@ -1046,11 +1046,13 @@ def sweep(
     with the GIL released; results do not depend on the thread count. No
     progress output; no plot (use ``nomaqkd sweep`` for the figure).
 
-    Ctrl-C (KeyboardInterrupt) stops a run as it stops ``nomaqkd sweep``: no new
-    point starts, the points in progress finish, their rows are written, then
-    KeyboardInterrupt is raised. With ``out``, the rows written so far stay in
-    ``<name>.csv``, and ``resume=True`` (or ``nomaqkd sweep --resume``) continues
-    the run from there; the rows are those of an uninterrupted run.
+    Ctrl-C (KeyboardInterrupt, main thread only) stops a run as a first Ctrl-C
+    stops ``nomaqkd sweep``: no new point starts, the points in progress finish,
+    their rows are written, then KeyboardInterrupt is raised (a second Ctrl-C
+    meanwhile is absorbed). With ``out``, the rows written so far stay in
+    ``<name>.csv``, and ``resume=True`` continues the run from there (for a TOML
+    path, ``nomaqkd sweep --resume`` can too); the rows are those of an
+    uninterrupted run.
 
     Args:
         scenario: TOML path or dict (SPEC §11.1 key names, plus the sweep keys:
